@@ -131,6 +131,80 @@ def convert_sae(
     typer.echo(f"wrote {out} (d_in={sae.d_in}, d_sae={sae.d_sae}, k={sae.cfg.k}, layer={sae.cfg.layer})")
 
 
+def _counts_file(spec: str) -> bool:
+    path = Path(spec)
+    if path.suffix == ".safetensors":
+        return path.is_file()
+    if path.suffix == ".json" and path.is_file():
+        with path.open() as handle:
+            return '"fac-datasets/feature-counts"' in handle.read(200)
+    return False
+
+
+def _annotated_rows(spec: str, column: Optional[str], annotator, num_proc: Optional[int]):
+    from fac_datasets.rows import FeatureRows
+    from fac_datasets.sources import open_dataset, pick_text_column, read_texts
+
+    dataset = open_dataset(spec)
+    annotator.config = annotator.config.model_copy(update={"column": pick_text_column(dataset, column, spec)})
+    read_texts(dataset, annotator.config.column, spec)  # every row checked before any model work
+    annotated = annotator.annotate(dataset, num_proc=num_proc)
+    return FeatureRows.from_dataset(annotated)
+
+
+@app.command()
+def coverage(
+    anchor: str = typer.Option(..., help="Anchor data (file, saved dataset, Hub id) or a feature-counts file."),
+    current: str = typer.Option(..., help="Current data (file, saved dataset or Hub id)."),
+    out: Path = typer.Option(..., help="Folder for coverage.json, coverage.png, coverage.html."),
+    task: Optional[str] = typer.Option(None, help="Task name, recorded; task relevance needs a feature catalog (--relevant-features until then)."),
+    text_column: Optional[str] = typer.Option(None, help="Text column of both inputs (default: guessed)."),
+    relevant_features: Optional[Path] = typer.Option(None, help="JSON list of relevant feature ids."),
+    anchor_min_support: int = typer.Option(3, help="Anchor samples a feature needs to be relevant (without --relevant-features)."),
+    current_min_support: int = typer.Option(1, help="Current samples a feature needs to count as covered."),
+    threshold: float = typer.Option(0.0, help="Minimum pooled activation that counts."),
+    model: str = ModelOpt,
+    sae: str = SaeOpt,
+    num_proc: Optional[int] = typer.Option(None, help="Processes for datasets.map."),
+    as_json: bool = typer.Option(False, "--json", help="Print coverage.json to stdout."),
+) -> None:
+    """FAC of CURRENT against ANCHOR, with the missing features and a report to look at."""
+    from fac_datasets.annotate import FeatureAnnotator
+    from fac_datasets.counts import FeatureCounts
+    from fac_datasets.coverage import CoverageConfig, compute_coverage
+    from fac_datasets.report import write_coverage_report
+
+    _threads()
+    try:
+        annotator = FeatureAnnotator(model, sae, threshold=threshold)
+        if _counts_file(anchor):
+            anchor_counts = FeatureCounts.load(anchor)
+        else:
+            anchor_counts = FeatureCounts.from_rows(_annotated_rows(anchor, text_column, annotator, num_proc), annotator.d_sae, annotator.provenance)
+        current_rows = _annotated_rows(current, text_column, annotator, num_proc)
+        relevant = json.loads(relevant_features.read_text()) if relevant_features else None
+        config = CoverageConfig(anchor_min_support=anchor_min_support, current_min_support=current_min_support)
+        report = compute_coverage(anchor_counts, current_rows, relevant, config)
+    except FacError as exc:
+        _fail(exc)
+    if task:
+        report.provenance["task"] = task
+        if relevant is None:
+            report.notes.append(
+                f"Task {task!r} was named, but no feature catalog is available yet: relevance is anchor support "
+                f">= {anchor_min_support}, not task relevance. Pass --relevant-features to restrict it."
+            )
+    out.mkdir(parents=True, exist_ok=True)
+    anchor_counts.save(out / "anchor_counts.json")
+    paths = write_coverage_report(report, anchor_counts, out)
+    if as_json:
+        typer.echo(paths["json"].read_text())
+    else:
+        typer.echo(f"FAC {report.fac:.4f} ({report.n_covered}/{report.n_relevant} relevant features covered); report: {paths['html']}")
+        for note in report.notes:
+            typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
+
+
 PRESETS = {"default": {}}
 SWEEP_GRID = [(2304, 32), (4608, 16), (4608, 32), (4608, 64)]
 

@@ -1,0 +1,134 @@
+"""`FeatureAnnotator`: SAE features as columns, through `datasets.Dataset.map(batched=True)`.
+
+The annotator pickles as its configuration plus the SAE's content hash, never the weights:
+datasets fingerprints `map` functions by pickling them, so the cache key is cheap and stable,
+and `num_proc` workers each load the model once, lazily, with one torch thread.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any, Optional
+
+from pydantic import BaseModel, ConfigDict
+
+from fac_datasets.errors import FacInputError
+
+FEATURES_COLUMN = "fac_features"
+ACTIVATIONS_COLUMN = "fac_activations"
+TOKENS_COLUMN = "fac_n_tokens"
+
+
+class AnnotatorConfig(BaseModel):
+    """Everything that changes the annotations, and so the cache key."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    model: str = "default"
+    sae: str = "default"
+    layer: Optional[int] = None
+    dtype: str = "float32"
+    threshold: float = 0.0
+    column: str = "text"
+    max_length: int = 512
+
+
+class FeatureAnnotator:
+    """Callable for `ds.map(annotator, batched=True)` adding `fac_features`,
+    `fac_activations` (aligned, strongest first) and `fac_n_tokens`.
+
+    `column` holds strings or chat message lists (rendered with the model's chat template;
+    only message contents count).
+    """
+
+    def __init__(self, model: str = "default", sae: str = "default", *, column: str = "text", **options: Any) -> None:
+        from fac_datasets.models import resolve_model
+        from fac_datasets.sae.io import content_hash
+        from fac_datasets.saes import resolve_sae
+
+        self.config = AnnotatorConfig(model=model, sae=sae, column=column, **options)
+        loaded = resolve_sae(self.config.sae)  # small: hashing it pins the cache key to the weights
+        self.sae_hash = content_hash(loaded)
+        self.layer = self.config.layer or loaded.cfg.layer
+        self.d_sae = loaded.d_sae
+        self.model_id = resolve_model(self.config.model).model_id
+        self._extractor = None
+
+    # -------------------------------------------------------------- identity
+    @property
+    def fingerprint(self) -> str:
+        """Stable id of what this annotator computes (model spec, layer, SAE hash, config)."""
+        from fac_datasets import __version__
+
+        payload = {"config": self.config.model_dump(), "sae_hash": self.sae_hash, "layer": self.layer, "version": __version__}
+        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+
+    @property
+    def provenance(self) -> dict:
+        """What FeatureCounts record, so counts from different setups never merge."""
+        return provenance(self.model_id, self.layer, self.sae_hash, self.config.threshold)
+
+    def __getstate__(self) -> dict:
+        return {"config": self.config.model_dump(), "sae_hash": self.sae_hash, "layer": self.layer, "model_id": self.model_id, "d_sae": self.d_sae}
+
+    def __setstate__(self, state: dict) -> None:
+        self.config = AnnotatorConfig(**state["config"])
+        self.sae_hash = state["sae_hash"]
+        self.layer = state["layer"]
+        self.model_id = state["model_id"]
+        self.d_sae = state["d_sae"]
+        self._extractor = None
+
+    # -------------------------------------------------------------- work
+    @property
+    def extractor(self):
+        if self._extractor is None:
+            import torch
+
+            from fac_datasets.loading import load_extractor
+            from fac_datasets.sae.io import content_hash
+
+            if torch.get_num_threads() > 1 and _in_worker_process():
+                torch.set_num_threads(1)
+            self._extractor = load_extractor(
+                self.config.model, self.config.sae, self.layer, self.config.dtype, self.config.threshold, max_length=self.config.max_length
+            )
+            if content_hash(self._extractor.sae) != self.sae_hash:
+                raise FacInputError(f"The SAE at {self.config.sae!r} changed since this annotator was created; create a new one.")
+        return self._extractor
+
+    def __call__(self, batch: dict[str, list]) -> dict[str, list]:
+        if self.config.column not in batch:
+            raise FacInputError(
+                f"Column {self.config.column!r} not found; the dataset has columns {sorted(batch)}. "
+                "Pass column=... to FeatureAnnotator."
+            )
+        results = self.extractor.extract(batch[self.config.column])
+        return {
+            FEATURES_COLUMN: [r.features for r in results],
+            ACTIVATIONS_COLUMN: [r.activations for r in results],
+            TOKENS_COLUMN: [r.n_tokens for r in results],
+        }
+
+    def annotate(self, dataset, **map_kwargs):
+        """`dataset.map(self, batched=True)` with the input checked first and a clear cache key."""
+        if self.config.column not in dataset.column_names:
+            raise FacInputError(
+                f"Column {self.config.column!r} not found; the dataset has columns {dataset.column_names}."
+            )
+        if len(dataset) == 0:
+            raise FacInputError("The dataset is empty: there is nothing to annotate.")
+        map_kwargs.setdefault("batch_size", 256)
+        map_kwargs.setdefault("desc", "SAE features")
+        return dataset.map(self, batched=True, **map_kwargs)
+
+
+def provenance(model_id: str, layer: int, sae_hash: str, threshold: float) -> dict:
+    return {"model": model_id, "layer": layer, "sae": sae_hash, "threshold": threshold}
+
+
+def _in_worker_process() -> bool:
+    import multiprocessing
+
+    return multiprocessing.current_process().name != "MainProcess"

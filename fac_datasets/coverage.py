@@ -1,0 +1,146 @@
+"""Feature Activation Coverage: which task-relevant anchor features the current data activates.
+
+FAC = |relevant anchor features active in current| / |relevant anchor features|. Relevant
+features are given explicitly (ids or, later, a feature catalog) or, without them, taken as the
+features active in at least `anchor_min_support` anchor samples. With a generic SAE the latter
+is nearly every latent, so FAC then says more about length and size than about the task: the
+report therefore carries tokens per text and a rarefaction curve.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Iterable, Sequence
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field
+
+from fac_datasets.counts import FeatureCounts
+from fac_datasets.errors import FacInputError
+from fac_datasets.rows import FeatureRows
+
+
+class CoverageConfig(BaseModel):
+    """Support thresholds: how many samples make a feature 'active' in each set."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    anchor_min_support: int = Field(3, ge=1, description="anchor samples a feature needs to be relevant (when no ids are given)")
+    current_min_support: int = Field(1, ge=1, description="current samples a feature needs to count as covered")
+    rarefaction_fractions: tuple[float, ...] = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
+    rarefaction_seeds: int = Field(3, ge=1)
+
+
+@dataclass
+class MissingFeature:
+    feature: int
+    anchor_support: int
+    anchor_max_activation: float
+    current_support: int
+
+
+@dataclass
+class CoverageReport:
+    """FAC with what it rests on; serialises to coverage.json."""
+
+    fac: float
+    n_relevant: int
+    n_covered: int
+    covered: list[int]
+    missing: list[MissingFeature]
+    relevance: str
+    thresholds: dict
+    n_anchor: int
+    n_current: int
+    anchor_mean_tokens: float | None
+    current_mean_tokens: float | None
+    rarefaction: list[dict] = field(default_factory=list)
+    provenance: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def missing_ids(self) -> list[int]:
+        return [m.feature for m in self.missing]
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def relevant_features(anchor: FeatureCounts, relevant: Iterable[int] | None, min_support: int) -> tuple[np.ndarray, str]:
+    """The relevant set and a one-line description of where it came from."""
+    if relevant is None:
+        ids = anchor.active(min_support)
+        return ids, f"anchor support >= {min_support} (no relevance filter: every latent active in the anchor)"
+    ids = np.unique(np.asarray(list(relevant), dtype=np.int64))
+    out_of_range = ids[(ids < 0) | (ids >= anchor.d_sae)]
+    if out_of_range.size:
+        raise FacInputError(f"Relevant feature ids {out_of_range[:5].tolist()} are outside 0..{anchor.d_sae - 1} (the SAE has {anchor.d_sae} features).")
+    return ids, f"{ids.size} given feature ids"
+
+
+def _fac(current_doc_freq: np.ndarray, relevant: np.ndarray, min_support: int) -> float:
+    return float((current_doc_freq[relevant] >= min_support).mean()) if relevant.size else 0.0
+
+
+def rarefaction(current: FeatureRows, relevant: np.ndarray, d_sae: int, config: CoverageConfig) -> list[dict]:
+    """FAC of random subsets of the current rows at several sizes: does coverage saturate?"""
+    points = []
+    sizes = sorted({max(1, int(round(f * current.n_rows))) for f in config.rarefaction_fractions if f > 0})
+    for size in sizes:
+        values = []
+        for seed in range(config.rarefaction_seeds if size < current.n_rows else 1):
+            rows = np.random.default_rng(seed).choice(current.n_rows, size=size, replace=False)
+            subset = current.take(np.sort(rows))
+            values.append(_fac(np.bincount(subset.features, minlength=d_sae), relevant, config.current_min_support))
+        points.append({"n": size, "fac_mean": float(np.mean(values)), "fac_std": float(np.std(values)), "runs": len(values)})
+    return points
+
+
+def compute_coverage(
+    anchor: FeatureCounts,
+    current: FeatureCounts | FeatureRows,
+    relevant: Sequence[int] | None = None,
+    config: CoverageConfig | None = None,
+) -> CoverageReport:
+    """FAC of `current` against `anchor`; pass rows (not counts) to get the rarefaction curve."""
+    config = config or CoverageConfig()
+    if anchor.n_docs == 0:
+        raise FacInputError("The anchor set is empty: there are no anchor features to cover.")
+    rows = current if isinstance(current, FeatureRows) else None
+    counts = FeatureCounts.from_rows(rows, anchor.d_sae, anchor.provenance) if rows is not None else current
+    if counts.d_sae != anchor.d_sae:
+        raise FacInputError(f"Anchor counts have {anchor.d_sae} features, current counts {counts.d_sae}: different SAEs.")
+    if anchor.provenance and counts.provenance and anchor.provenance != counts.provenance:
+        raise FacInputError(f"Anchor and current were annotated differently: {anchor.provenance} vs {counts.provenance}.")
+    relevant_ids, relevance = relevant_features(anchor, relevant, config.anchor_min_support)
+    if relevant_ids.size == 0:
+        raise FacInputError(
+            f"No relevant features: nothing is active in >= {config.anchor_min_support} anchor samples. "
+            "Lower anchor_min_support or use a larger anchor set."
+        )
+    notes = []
+    if counts.n_docs == 0:
+        notes.append("The current set is empty: FAC is 0 by definition.")
+    covered_mask = counts.doc_freq[relevant_ids] >= config.current_min_support
+    missing_ids = relevant_ids[~covered_mask]
+    order = np.lexsort((missing_ids, -anchor.doc_freq[missing_ids]))  # most supported first, then by id
+    missing = [
+        MissingFeature(int(f), int(anchor.doc_freq[f]), float(anchor.max_activation[f]), int(counts.doc_freq[f]))
+        for f in missing_ids[order]
+    ]
+    return CoverageReport(
+        fac=float(covered_mask.mean()),
+        n_relevant=int(relevant_ids.size),
+        n_covered=int(covered_mask.sum()),
+        covered=relevant_ids[covered_mask].tolist(),
+        missing=missing,
+        relevance=relevance,
+        thresholds={"anchor_min_support": config.anchor_min_support, "current_min_support": config.current_min_support},
+        n_anchor=anchor.n_docs,
+        n_current=counts.n_docs,
+        anchor_mean_tokens=anchor.mean_tokens,
+        current_mean_tokens=counts.mean_tokens,
+        rarefaction=rarefaction(rows, relevant_ids, anchor.d_sae, config) if rows is not None and rows.n_rows else [],
+        provenance=dict(anchor.provenance),
+        notes=notes,
+    )
