@@ -25,7 +25,7 @@ TEXTS = [
 
 @pytest.fixture(scope="module")
 def tiny_sae_dir(tmp_path_factory):
-    sae = identity_sae(32)
+    sae = identity_sae(32, k=3)
     sae.cfg.model_name = "tiny"
     return save_sae(sae, tmp_path_factory.mktemp("tiny-sae"))
 

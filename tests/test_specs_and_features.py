@@ -14,9 +14,10 @@ from fac_datasets.saes import check_sae_fits, resolve_sae
 from test_sae import random_sae
 
 
-def identity_sae(d_in: int) -> TopKSAE:
-    """W_enc = [I, -I]: with k = d_in it reconstructs any x exactly (FVU 0)."""
-    sae = TopKSAE(SAEConfig(d_in=d_in, d_sae=2 * d_in, k=d_in, apply_b_dec_to_input=False, layer=2))
+def identity_sae(d_in: int, k: int | None = None) -> TopKSAE:
+    """W_enc = [I, -I]: with k = d_in it reconstructs any x exactly (FVU 0); smaller k keeps
+    each token's k largest coordinates (sparser features, FVU < 1)."""
+    sae = TopKSAE(SAEConfig(d_in=d_in, d_sae=2 * d_in, k=k or d_in, apply_b_dec_to_input=False, layer=2))
     eye = torch.eye(d_in)
     sae.W_enc.data.copy_(torch.cat([eye, -eye], dim=1))
     sae.W_dec.data.copy_(torch.cat([eye, -eye], dim=0))
