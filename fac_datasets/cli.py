@@ -243,6 +243,11 @@ def train_sae(
     typer.echo(json.dumps(sae_summary(sae), indent=2))
 
 
+from fac_datasets.diversity.cli import diversity_command  # noqa: E402
+
+app.command("diversity")(diversity_command)
+
+
 def main() -> None:  # pragma: no cover - console entry
     app()
 

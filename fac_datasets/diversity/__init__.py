@@ -1,0 +1,11 @@
+"""Baseline text-diversity metrics computed next to FAC (distinct-n, n-gram entropy, POS
+distinct-n, pairwise cosine distance, semantic entropy, Vendi score).
+
+Each submodule has one job; heavy libraries (spaCy, sentence-transformers) load only inside
+the functions that need them, so importing this package stays cheap.
+"""
+
+from fac_datasets.diversity.ngrams import distinct_n, ngram_entropy, tokenize
+from fac_datasets.diversity.texts import check_texts
+
+__all__ = ["check_texts", "distinct_n", "ngram_entropy", "tokenize"]

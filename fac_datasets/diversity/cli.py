@@ -1,0 +1,69 @@
+"""`fac diversity`: FAC's baselines (and FAC, once registered) for several datasets side by side."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from fac_datasets.errors import FacError
+
+
+def _split(values: Optional[List[str]]) -> list[str]:
+    return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
+
+
+def diversity_command(
+    inputs: List[Path] = typer.Argument(..., help=".jsonl/.json/.csv/.parquet files (optionally .gz) or save_to_disk folders."),
+    text_column: Optional[List[str]] = typer.Option(
+        None, "--text-column", help="Text column: once for all inputs, or once per input in order. Default: 'text' or the only string column."
+    ),
+    metrics: Optional[List[str]] = typer.Option(None, "--metrics", help="Comma-separated or repeated metric names; default: all."),
+    out: Path = typer.Option(..., "--out", help="Folder for diversity.json, diversity.md and diversity.png."),
+    max_texts: Optional[int] = typer.Option(
+        None, "--max-texts", help="Seeded uniform sample of at most this many texts per input (corpus-pooled metrics depend on size: compare equal sizes)."
+    ),
+    seed: int = typer.Option(0, help="Seed of the --max-texts sample."),
+    as_json: bool = typer.Option(False, "--json", help="Also print the report as one JSON object."),
+) -> None:
+    """Compute the baseline diversity metrics for several datasets; write a table and a plot."""
+    from fac_datasets.diversity.registry import Corpus, resolve_metrics
+    from fac_datasets.diversity.report import build_report
+    from fac_datasets.diversity.sources import dataset_name, load_texts
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the embedder is local; never ask the Hub
+    try:
+        import torch
+
+        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
+    except ImportError:  # pragma: no cover
+        pass
+
+    try:
+        columns = list(text_column or [])
+        if len(columns) not in (0, 1, len(inputs)):
+            raise FacError(f"--text-column given {len(columns)} times for {len(inputs)} inputs: give it once or once per input.")
+        specs = resolve_metrics(_split(metrics))
+        corpora, used_columns = [], {}
+        names = [dataset_name(p) for p in inputs]
+        for i, path in enumerate(inputs):
+            column = columns[i] if len(columns) == len(inputs) else (columns[0] if columns else None)
+            name = names[i] if names.count(names[i]) == 1 else f"{names[i]}[{i}]"
+            used, texts = load_texts(path, column, max_texts=max_texts, seed=seed)
+            name = f"{name}:{used}"
+            used_columns[name] = used
+            corpora.append(Corpus(name, texts, source=str(path)))
+            typer.echo(f"{path}: {len(texts)} texts from column {used!r}", err=True)
+        report = build_report(corpora, specs, used_columns)
+        paths = report.write(out)
+    except FacError as exc:
+        typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+        raise typer.Exit(code=2)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict()))
+    else:
+        typer.echo(report.to_markdown())
+    typer.echo(f"wrote {', '.join(str(p) for p in paths.values())}", err=True)

