@@ -83,17 +83,22 @@ def _fac(current_doc_freq: np.ndarray, relevant: np.ndarray, min_support: int) -
 
 
 def rarefaction(current: FeatureRows, relevant: np.ndarray, d_sae: int, config: CoverageConfig) -> list[dict]:
-    """FAC of random subsets of the current rows at several sizes: does coverage saturate?"""
-    points = []
+    """FAC of growing random subsets of the current rows: does coverage saturate?
+
+    Each seed is one random ordering of the rows and every size takes a prefix of it, so each
+    curve (and their mean) never falls as the subset grows.
+    """
     sizes = sorted({max(1, int(round(f * current.n_rows))) for f in config.rarefaction_fractions if f > 0})
-    for size in sizes:
-        values = []
-        for seed in range(config.rarefaction_seeds if size < current.n_rows else 1):
-            rows = np.random.default_rng(seed).choice(current.n_rows, size=size, replace=False)
-            subset = current.take(np.sort(rows))
-            values.append(_fac(np.bincount(subset.features, minlength=d_sae), relevant, config.current_min_support))
-        points.append({"n": size, "fac_mean": float(np.mean(values)), "fac_std": float(np.std(values)), "runs": len(values)})
-    return points
+    values = np.zeros((config.rarefaction_seeds, len(sizes)))
+    for seed in range(config.rarefaction_seeds):
+        order = np.random.default_rng(seed).permutation(current.n_rows)
+        for column, size in enumerate(sizes):
+            subset = current.take(order[:size])
+            values[seed, column] = _fac(np.bincount(subset.features, minlength=d_sae), relevant, config.current_min_support)
+    return [
+        {"n": size, "fac_mean": float(values[:, i].mean()), "fac_std": float(values[:, i].std()), "runs": config.rarefaction_seeds}
+        for i, size in enumerate(sizes)
+    ]
 
 
 def compute_coverage(

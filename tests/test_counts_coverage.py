@@ -111,3 +111,15 @@ def test_take_selects_rows():
     assert subset.offsets.tolist() == [0, 3, 4]
     assert subset.features.tolist() == [0, 1, 3, 9]
     assert subset.activations.tolist() == [1.0, 2.0, 4.0, 10.0]
+
+
+def test_rarefaction_curve_rises_to_the_full_fac():
+    gen = np.random.default_rng(1)
+    pool = [sorted(gen.choice(60, size=gen.integers(1, 5), replace=False).tolist()) for _ in range(300)]
+    anchor = FeatureCounts.from_rows(rows(pool), 60)
+    report = compute_coverage(anchor, rows(pool[:100]))
+    means = [p["fac_mean"] for p in report.rarefaction]
+    assert means == sorted(means) and means[0] < means[-1]
+    assert report.rarefaction[-1]["n"] == 100
+    assert report.rarefaction[-1]["fac_mean"] == pytest.approx(report.fac)
+    assert report.rarefaction[-1]["fac_std"] == 0.0
