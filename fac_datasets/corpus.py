@@ -51,10 +51,11 @@ class Chunk:
 
 
 def describe_default_corpus() -> dict:
-    """What the card records about the corpus."""
+    """What the card records about the corpus (with the exact Debian versions fetched)."""
+    downloads = cache_root() / "corpus" / "downloads"
     return {
         "pypi": dict(PYPI_SOURCES),
-        "debian": list(DEBIAN_SOURCES),
+        "debian": sorted(p.name for p in downloads.glob("*.deb")) or list(DEBIAN_SOURCES),
         "parts": [
             "gensim test_data enwiki-latest-pages-articles1 excerpt (wikitext stripped)",
             "gensim test_data lee_background.cor (news)",
