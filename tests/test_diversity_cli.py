@@ -51,15 +51,16 @@ def test_parquet_gz_and_saved_dataset_inputs(tmp_path):
     ds = datasets.Dataset.from_dict({"text": THREE})
     ds.to_parquet(str(tmp_path / "t.parquet"))
     ds.save_to_disk(str(tmp_path / "saved"))
+    datasets.DatasetDict({"train": ds}).save_to_disk(str(tmp_path / "saved_dict"))
     import gzip
 
     with gzip.open(tmp_path / "t.jsonl.gz", "wt") as f:
         f.writelines(json.dumps({"text": t}) + "\n" for t in THREE)
     out = tmp_path / "out"
-    inputs = [str(tmp_path / p) for p in ("t.parquet", "saved", "t.jsonl.gz")]
+    inputs = [str(tmp_path / p) for p in ("t.parquet", "saved", "t.jsonl.gz", "saved_dict")]
     assert run(*inputs, "--metrics", "distinct_n", "--out", str(out)).exit_code == 0
     rows = json.loads((out / "diversity.json").read_text())["rows"]
-    assert [r["name"] for r in rows] == ["t[0]:text", "saved:text", "t[2]:text"]  # same file stem: disambiguated
+    assert [r["name"] for r in rows] == ["t[0]:text", "saved:text", "t[2]:text", "saved_dict:text"]  # same file stem: disambiguated
     assert all(r["values"]["distinct_2"] == pytest.approx(8 / 9) for r in rows)
 
 
@@ -81,7 +82,7 @@ def test_bad_rows_and_options_are_clear_errors(tmp_path):
     good = write_jsonl(tmp_path / "g.jsonl", [{"text": "a b"}])
     unknown = run(str(good), "--metrics", "distinct_n,self_bleu", "--out", str(tmp_path / "o"))
     assert unknown.exit_code == 2 and "Unknown metric(s) self_bleu; known: distinct_n" in unknown.output
-    assert "no such file" in run(str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "o")).output
+    assert "is not an existing file or folder" in run(str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "o")).output
     txt = tmp_path / "x.txt"
     txt.write_text("hi")
     assert "unsupported file type" in run(str(txt), "--out", str(tmp_path / "o")).output

@@ -1,4 +1,9 @@
-"""Read one text column from a file or a saved dataset, the way `fac diversity` is given data."""
+"""Read one text column of one input, the way `fac diversity` is given data.
+
+Opening files, saved folders and Hub ids is `fac_datasets.sources.open_dataset`, shared with
+`fac coverage`; this module adds saved DatasetDict folders, a string-only column rule and
+seeded sampling.
+"""
 
 from __future__ import annotations
 
@@ -9,53 +14,31 @@ import numpy as np
 from fac_datasets.diversity.texts import check_texts
 from fac_datasets.errors import FacInputError
 
-_BUILDERS = {".jsonl": "json", ".json": "json", ".csv": "csv", ".parquet": "parquet"}
-
 
 def dataset_name(path: str | Path) -> str:
     """A short label: the file name without data/compression suffixes, or the folder name."""
     name = Path(path).name
-    for suffix in (".gz", ".bz2", ".xz", ".zst", ".jsonl", ".json", ".csv", ".parquet"):
+    for suffix in (".gz", ".bz2", ".xz", ".zst", ".jsonl", ".json", ".csv", ".tsv", ".parquet"):
         if name.endswith(suffix):
             name = name[: -len(suffix)]
     return name or str(path)
 
 
-def _builder(path: Path) -> str:
-    suffixes = [s for s in path.suffixes if s not in (".gz", ".bz2", ".xz", ".zst")]
-    builder = _BUILDERS.get(suffixes[-1] if suffixes else "")
-    if builder is None:
-        raise FacInputError(
-            f"{path}: unsupported file type; use .jsonl, .json, .csv, .parquet (optionally .gz) or a "
-            "folder written by Dataset.save_to_disk."
-        )
-    return builder
-
-
 def load_table(path: str | Path):
-    """A `datasets.Dataset` from a data file or a `save_to_disk` folder (a DatasetDict's 'train' split)."""
+    """A `datasets.Dataset`: what `fac coverage` opens, plus saved DatasetDict folders ('train' or the only split)."""
     import datasets
 
-    path = Path(path)
-    if not path.exists():
-        raise FacInputError(f"{path}: no such file or folder.")
-    if path.is_dir():
-        try:
-            loaded = datasets.load_from_disk(str(path))
-        except FileNotFoundError as exc:
-            raise FacInputError(f"{path}: not a folder written by Dataset.save_to_disk ({exc}).") from exc
-        if isinstance(loaded, datasets.DatasetDict):
-            if "train" in loaded:
-                return loaded["train"]
-            if len(loaded) == 1:
-                return next(iter(loaded.values()))
-            raise FacInputError(f"{path}: a DatasetDict with splits {sorted(loaded)}; save the split you mean.")
-        return loaded
-    builder = _builder(path)
-    try:
-        return datasets.load_dataset(builder, data_files=str(path), split="train")
-    except Exception as exc:  # datasets raises many types for unreadable files
-        raise FacInputError(f"{path}: could not be read as {builder}: {exc}") from exc
+    from fac_datasets.sources import open_dataset
+
+    folder = Path(path).expanduser()
+    if folder.is_dir() and (folder / "dataset_dict.json").is_file():
+        loaded = datasets.load_from_disk(str(folder))
+        if "train" in loaded:
+            return loaded["train"]
+        if len(loaded) == 1:
+            return next(iter(loaded.values()))
+        raise FacInputError(f"{path}: a DatasetDict with splits {sorted(loaded)}; save the split you mean.")
+    return open_dataset(str(path))
 
 
 def pick_column(table, path: str | Path, text_column: str | None) -> str:
