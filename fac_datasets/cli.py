@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import List, Optional
@@ -24,13 +23,6 @@ DEMO_TEXTS = [
 
 ModelOpt = typer.Option("default", "--model", help="'default', a Hub id, a local model folder or a .gguf file.")
 SaeOpt = typer.Option("default", "--sae", help="'default', an sae-lens folder, a reference checkpoint, or sae-lens:RELEASE/SAE_ID.")
-
-
-def _threads() -> None:
-    """One thread per process unless the user says otherwise: 2-core machines thrash otherwise."""
-    import torch
-
-    torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
 
 
 def _fail(exc: Exception) -> None:
@@ -76,7 +68,6 @@ def annotate(
     """Print the strongest SAE features of each text."""
     from fac_datasets.loading import load_extractor
 
-    _threads()
     try:
         extractor = load_extractor(model, sae, layer, dtype)
         results = extractor.extract(texts)
@@ -95,7 +86,6 @@ def demo(model: str = ModelOpt, sae: str = SaeOpt, top: int = typer.Option(8)) -
     from fac_datasets.loading import load_extractor
     from fac_datasets.sae.card import sae_summary
 
-    _threads()
     try:
         extractor = load_extractor(model, sae)
     except FacError as exc:
@@ -174,7 +164,6 @@ def coverage(
     from fac_datasets.coverage import CoverageConfig, compute_coverage
     from fac_datasets.report import write_coverage_report
 
-    _threads()
     try:
         annotator = FeatureAnnotator(model, sae, threshold=threshold)
         if _counts_file(anchor):
@@ -229,7 +218,6 @@ def train_sae(
 
     if preset not in PRESETS:
         _fail(FacError(f"unknown preset {preset!r}; known: {', '.join(PRESETS)}"))
-    _threads()
     overrides = {key: value for key, value in dict(model=model, layer=layer, d_sae=d_sae, k=k, max_train_tokens=max_train_tokens).items() if value is not None}
     cfg = TrainSAEConfig(**{**PRESETS[preset], **overrides})
     work_dir = work_dir or out.parent / f"{out.name}.work"

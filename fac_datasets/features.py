@@ -56,8 +56,9 @@ class FeatureExtractor:
         for batch in self.backbone.iter_activations(items, reference_norm=self.sae.cfg.reference_norm, progress=progress):
             top_acts, top_indices = self.sae.encode(batch.hidden)
             pooled = pool_max(batch.sample_ids, top_acts, top_indices, len(batch.indices), self.sae.d_sae)
+            values, ids = pooled.sort(dim=1, descending=True)
+            n_active = (values > self.threshold).sum(dim=1).tolist()
             for row, index in enumerate(batch.indices):
-                values, ids = pooled[row].sort(descending=True)
-                keep = values > self.threshold
-                results[index] = SampleFeatures(ids[keep].tolist(), values[keep].tolist(), batch.n_content_tokens[row])
+                n = n_active[row]
+                results[index] = SampleFeatures(ids[row, :n].tolist(), values[row, :n].tolist(), batch.n_content_tokens[row])
         return results  # type: ignore[return-value]
