@@ -1,0 +1,27 @@
+"""The package's public surface: lazy exports, a light import."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+
+def test_import_is_light_and_exports_resolve():
+    code = (
+        "import sys, fac_datasets\n"
+        "assert 'torch' not in sys.modules, 'import fac_datasets pulled in torch'\n"
+        "from fac_datasets import FeatureAnnotator, FeatureCounts, compute_coverage, measure_fac\n"
+        "assert FeatureAnnotator.__module__ == 'fac_datasets.annotate'\n"
+        "print(fac_datasets.__version__)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip()
+
+
+def test_unknown_attribute_is_an_attribute_error():
+    import fac_datasets
+    import pytest
+
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        fac_datasets.nope  # noqa: B018
