@@ -58,21 +58,23 @@ class DiversityReport:
         cols = self.columns
         ncols = min(4, len(cols)) or 1
         nrows = (len(cols) + ncols - 1) // ncols or 1
-        fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.8 * nrows), squeeze=False)
-        names = [r.name for r in self.rows]
+        fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.6 * nrows + 0.6), squeeze=False)
+        names = [f"{r.name} (n={r.n_texts}, {r.tokens_per_text:.0f} tokens/text)" for r in self.rows]
         colors = [plt.get_cmap("tab10")(i % 10) for i in range(len(names))]
         for ax, col in zip(axes.flat, cols):
             values = [r.values.get(col, float("nan")) for r in self.rows]
             ax.bar(range(len(names)), values, color=colors)
             ax.set_title(col, fontsize=10)
-            ax.set_xticks(range(len(names)), [n[:18] for n in names], rotation=20, fontsize=8, ha="right")
+            ax.set_xticks([])
             for x, v in enumerate(values):
                 if v == v:  # not NaN
                     ax.text(x, v, _fmt(v), ha="center", va="bottom", fontsize=7)
         for ax in list(axes.flat)[len(cols) :]:
             ax.axis("off")
+        handles = [plt.Rectangle((0, 0), 1, 1, color=c) for c in colors]
+        fig.legend(handles, names, loc="lower center", ncol=min(2, len(names)), fontsize=8, frameon=False)
         fig.suptitle("Baseline diversity metrics (higher = more diverse)", fontsize=11)
-        fig.tight_layout()
+        fig.tight_layout(rect=(0, 0.04 + 0.03 * ((len(names) - 1) // 2), 1, 1))
         fig.savefig(path, dpi=110)
         plt.close(fig)
 
