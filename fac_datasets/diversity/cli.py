@@ -17,11 +17,11 @@ def _split(values: Optional[List[str]]) -> list[str]:
 
 
 def diversity_command(
-    inputs: List[Path] = typer.Argument(..., help=".jsonl/.json/.csv/.parquet files (optionally .gz) or save_to_disk folders."),
+    inputs: List[Path] = typer.Argument(..., help=".jsonl/.json/.csv/.tsv/.parquet files (gzip too), save_to_disk folders or Hub dataset ids."),
     text_column: Optional[List[str]] = typer.Option(
         None, "--text-column", help="Text column: once for all inputs, or once per input in order. Default: 'text' or the only string column."
     ),
-    metrics: Optional[List[str]] = typer.Option(None, "--metrics", help="Comma-separated or repeated metric names; default: all."),
+    metrics: Optional[List[str]] = typer.Option(None, "--metrics", help="Comma-separated or repeated: distinct_n, ngram_entropy, pos_distinct, pair_cosdist, semantic_entropy, vendi (and any registered later); default: all."),
     out: Path = typer.Option(..., "--out", help="Folder for diversity.json, diversity.md and diversity.png."),
     max_texts: Optional[int] = typer.Option(
         None, "--max-texts", help="Seeded uniform sample of at most this many texts per input (corpus-pooled metrics depend on size: compare equal sizes)."
