@@ -42,7 +42,7 @@ def test_every_module_folder_is_found_with_its_card():
         card = (metrics_dir() / name / "README.md").read_text()
         front = re.match(r"^---\n(.*?)\n---\n", card, re.S)
         assert front, f"{name}/README.md has no YAML front matter"
-        assert "- measurement" in front.group(1) and f"# Measurement Card for" in card
+        assert "- measurement" in front.group(1) and "# Measurement Card for" in card
     assert module_path("distinct_n") == found["distinct_n"]
     assert module_path("no_such_metric") is None
     assert module_path("./distinct_n") is None and module_path("org/distinct_n") is None
@@ -158,3 +158,35 @@ def test_bare_names_load_from_an_installed_wheel(tmp_path):
         assert name in out[2]
         assert (Path(out[1]) / name / "README.md").is_file()
     assert out[3] == "{'distinct_2': 0.5}"
+
+
+@pytest.mark.slow
+def test_model_backed_modules_compute_through_evaluate(tmp_path):
+    """The spaCy and MiniLM shims, through evaluate.load by bare name, evaluate offline."""
+    from fac_datasets.cache import cache_root
+
+    code = """
+        import math
+        import fac_datasets, evaluate
+        from fac_datasets.errors import FacInputError
+        print("pos", evaluate.load("pos_distinct").compute(data=["The cat sat.", "A dog ran."]))
+        pair = evaluate.load("pair_cosdist").compute(data=["How do I bake bread?", "The stock market fell today."])
+        print("pair", pair["n_used"], pair["sampled"], pair["seed"], 0.5 < pair["pair_cosdist"] < 1.2)
+        sampled = evaluate.load("pair_cosdist").compute(data=["a b", "c d", "e f", "g h"], sample_size=2, seed=5)
+        print("sampled", sampled["n_texts"], sampled["n_used"], sampled["sampled"], sampled["seed"])
+        se = evaluate.load("semantic_entropy").compute(
+            data=["Give me a bread recipe.", "What is a recipe for bread?", "The stock market fell."])
+        print("se", se["n_clusters"], round(se["semantic_entropy"], 6) == round(-(2/3*math.log(2/3) + 1/3*math.log(1/3)), 6))
+        print("vendi", round(evaluate.load("vendi").compute(data=["hello there", "hello there"])["vendi"], 6))
+        try:
+            evaluate.load("distinct_n").compute(data=[])
+        except FacInputError as exc:
+            print("empty:", exc)
+    """
+    out = run_python(code, tmp_path, offline=True, FAC_DATASETS_CACHE=str(cache_root()))
+    assert "pos {'pos_distinct_2': 0.5}" in out
+    assert "pair 2 False None True" in out
+    assert "sampled 4 2 True 5" in out
+    assert "se 2 True" in out
+    assert "vendi 1.0" in out
+    assert "empty: Got 0 texts" in out

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 
@@ -120,7 +120,3 @@ for _spec in (
     MetricSpec("vendi", _vendi, "Vendi score, cosine kernel on MiniLM embeddings (Friedman & Dieng 2023)", ("vendi",)),
 ):
     register_metric(_spec)
-
-
-def run_metric(spec: MetricSpec, corpus: Corpus, **options: Any) -> dict[str, float]:
-    return spec.compute(corpus, **options)
