@@ -24,6 +24,13 @@ def open_dataset(spec: str, split: str = "train"):
     path = Path(spec).expanduser()
     if path.is_dir() and (path / "dataset_info.json").is_file():
         return datasets.load_from_disk(str(path))
+    if path.is_dir() and (path / "dataset_dict.json").is_file():
+        splits = datasets.load_from_disk(str(path))
+        if split in splits:
+            return splits[split]
+        if len(splits) == 1:
+            return next(iter(splits.values()))
+        raise FacInputError(f"{path}: a DatasetDict with splits {sorted(splits)}; save the split you mean.")
     if path.is_file():
         builder, options = _builder(path)
         try:
@@ -39,19 +46,23 @@ def open_dataset(spec: str, split: str = "train"):
             raise FacOfflineError(f"Cannot load Hub dataset {spec!r} (offline or not cached): {exc}") from exc
         except Exception as exc:
             raise FacInputError(f"Cannot load Hub dataset {spec!r}: {exc}") from exc
-    raise FacInputError(f"{spec!r} is not an existing file or folder, nor a Hub dataset id 'org/name'.")
+    raise FacInputError(f"{spec!r}: no such file or folder, and not a Hub dataset id 'org/name'.")
 
 
 def pick_text_column(dataset, column: str | None, source: str = "dataset") -> str:
-    """The column to read texts from; guesses only when exactly one obvious candidate exists."""
+    """`column` if present; else a usual text column name; else the only string column; else an error."""
+    columns = list(dataset.column_names)
     if column is not None:
-        if column not in dataset.column_names:
-            raise FacInputError(f"{source}: no column {column!r}; columns are {dataset.column_names}.")
+        if column not in columns:
+            raise FacInputError(f"{source}: no column {column!r}; columns are {columns}.")
         return column
     for candidate in ("text", "instruction", "prompt", "question", "messages", "tweet", "content"):
-        if candidate in dataset.column_names:
+        if candidate in columns:
             return candidate
-    raise FacInputError(f"{source}: cannot tell which column holds the text; pass --text-column (columns: {dataset.column_names}).")
+    strings = [name for name, feature in dataset.features.items() if getattr(feature, "dtype", None) in ("string", "large_string")]
+    if len(strings) == 1:
+        return strings[0]
+    raise FacInputError(f"{source}: cannot tell which column holds the text; pass --text-column (columns: {columns}).")
 
 
 def read_texts(dataset, column: str, source: str = "dataset") -> list:

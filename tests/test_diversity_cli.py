@@ -65,12 +65,12 @@ def test_parquet_gz_and_saved_dataset_inputs(tmp_path):
 
 
 def test_missing_column_names_the_file_and_lists_columns(tmp_path):
-    a = write_jsonl(tmp_path / "a.jsonl", [{"prompt": "x y", "answer": "z"}])
+    a = write_jsonl(tmp_path / "a.jsonl", [{"body": "x y", "answer": "z"}])
     result = run(str(a), "--text-column", "text", "--out", str(tmp_path / "o"))
     assert result.exit_code == 2
-    assert "a.jsonl: no column 'text'; available columns: prompt, answer" in result.output
+    assert "a.jsonl: no column 'text'; columns are ['body', 'answer']" in result.output
     ambiguous = run(str(a), "--out", str(tmp_path / "o"))
-    assert ambiguous.exit_code == 2 and "pass --text-column; available columns: prompt, answer" in ambiguous.output
+    assert ambiguous.exit_code == 2 and "pass --text-column (columns: ['body', 'answer'])" in ambiguous.output
 
 
 def test_bad_rows_and_options_are_clear_errors(tmp_path):
@@ -82,7 +82,7 @@ def test_bad_rows_and_options_are_clear_errors(tmp_path):
     good = write_jsonl(tmp_path / "g.jsonl", [{"text": "a b"}])
     unknown = run(str(good), "--metrics", "distinct_n,self_bleu", "--out", str(tmp_path / "o"))
     assert unknown.exit_code == 2 and "Unknown metric(s) self_bleu; known: distinct_n" in unknown.output
-    assert "is not an existing file or folder" in run(str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "o")).output
+    assert "no such file or folder" in run(str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "o")).output
     txt = tmp_path / "x.txt"
     txt.write_text("hi")
     assert "unsupported file type" in run(str(txt), "--out", str(tmp_path / "o")).output
