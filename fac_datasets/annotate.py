@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from typing import Any, Optional
 
 from pydantic import BaseModel, ConfigDict
@@ -89,7 +90,8 @@ class FeatureAnnotator:
             from fac_datasets.loading import load_extractor
             from fac_datasets.sae.io import content_hash
 
-            if torch.get_num_threads() > 1 and _in_worker_process():
+            if _in_forked_worker():
+                # A forked child must not enter the parent's OpenMP pool (it hangs in libgomp).
                 torch.set_num_threads(1)
             self._extractor = load_extractor(
                 self.config.model, self.config.sae, self.layer, self.config.dtype, self.config.threshold, max_length=self.config.max_length
@@ -128,7 +130,12 @@ def provenance(model_id: str, layer: int, sae_hash: str, threshold: float) -> di
     return {"model": model_id, "layer": layer, "sae": sae_hash, "threshold": threshold}
 
 
-def _in_worker_process() -> bool:
-    import multiprocessing
+_IMPORT_PID = os.getpid()
 
-    return multiprocessing.current_process().name != "MainProcess"
+
+def _in_forked_worker() -> bool:
+    """True in a process forked after this module was imported (datasets' num_proc workers).
+
+    datasets forks through `multiprocess`, so the stdlib's current_process() cannot tell.
+    """
+    return os.getpid() != _IMPORT_PID

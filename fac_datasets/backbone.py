@@ -91,7 +91,7 @@ class Backbone:
         *,
         model_id: str = "custom",
         max_length: int = DEFAULT_MAX_LENGTH,
-        batch_tokens: int = 8192,
+        batch_tokens: int = 2048,
         max_batch_size: int = 64,
         outlier_norm_factor: float | None = DEFAULT_OUTLIER_NORM_FACTOR,
     ) -> None:

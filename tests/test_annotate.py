@@ -115,3 +115,25 @@ def test_measure_fac_on_texts(annotator):
     assert full.fac == 1.0
     with pytest.raises(FacInputError, match="exactly one of references"):
         measure_fac(TEXTS, extractor=annotator.extractor)
+
+
+def test_num_proc_workers_do_not_hang_after_a_multithreaded_parent(tiny_model_dir, tiny_sae_dir, tmp_path):
+    """Forked workers must not reuse the parent's OpenMP pool (a libgomp hang, seen with 2 threads)."""
+    import subprocess
+    import sys
+
+    script = f"""
+import torch, datasets
+torch.set_num_threads(2)
+from fac_datasets.annotate import FeatureAnnotator
+annotator = FeatureAnnotator({str(tiny_model_dir)!r}, {str(tiny_sae_dir)!r})
+ds = datasets.Dataset.from_dict({{"text": {TEXTS!r} * 4}})
+single = ds.map(annotator, batched=True, batch_size=4)          # parent runs torch with 2 threads
+double = ds.map(annotator, batched=True, batch_size=4, num_proc=2, load_from_cache_file=False)
+assert double["fac_features"] == single["fac_features"]
+print("ok")
+"""
+    env = {**__import__("os").environ, "OMP_NUM_THREADS": "2"}
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240, env=env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.stdout.strip().endswith("ok")
