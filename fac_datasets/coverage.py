@@ -82,19 +82,39 @@ def _fac(current_doc_freq: np.ndarray, relevant: np.ndarray, min_support: int) -
     return float((current_doc_freq[relevant] >= min_support).mean()) if relevant.size else 0.0
 
 
+def _first_covered_at(current: FeatureRows, order: np.ndarray, d_sae: int, min_support: int) -> np.ndarray:
+    """[d_sae] smallest prefix length of `order` at which each feature reaches `min_support` rows."""
+    rank = np.empty(current.n_rows, dtype=np.int64)
+    rank[order] = np.arange(1, current.n_rows + 1)
+    entry_rank = rank[current.row_ids()]
+    never = np.iinfo(np.int64).max
+    if min_support == 1:  # one pass: the earliest row that has the feature
+        first = np.full(d_sae, never, dtype=np.int64)
+        np.minimum.at(first, current.features, entry_rank)
+        return first
+    by_feature = np.lexsort((entry_rank, current.features))  # ranks sorted within each feature
+    features, ranks = current.features[by_feature], entry_rank[by_feature]
+    starts = np.searchsorted(features, np.arange(d_sae))
+    counts = np.bincount(features, minlength=d_sae)
+    first = np.full(d_sae, never, dtype=np.int64)
+    enough = counts >= min_support
+    first[enough] = ranks[starts[enough] + min_support - 1]
+    return first
+
+
 def rarefaction(current: FeatureRows, relevant: np.ndarray, d_sae: int, config: CoverageConfig) -> list[dict]:
     """FAC of growing random subsets of the current rows: does coverage saturate?
 
     Each seed is one random ordering of the rows and every size takes a prefix of it, so each
-    curve (and their mean) never falls as the subset grows.
+    curve (and their mean) never falls as the subset grows. A feature's first covering prefix
+    is computed once per ordering, so the whole curve costs one pass over the rows per seed.
     """
     sizes = sorted({max(1, int(round(f * current.n_rows))) for f in config.rarefaction_fractions if f > 0})
     values = np.zeros((config.rarefaction_seeds, len(sizes)))
     for seed in range(config.rarefaction_seeds):
         order = np.random.default_rng(seed).permutation(current.n_rows)
-        for column, size in enumerate(sizes):
-            subset = current.take(order[:size])
-            values[seed, column] = _fac(np.bincount(subset.features, minlength=d_sae), relevant, config.current_min_support)
+        first = _first_covered_at(current, order, d_sae, config.current_min_support)[relevant]
+        values[seed] = [(first <= size).mean() for size in sizes]
     return [
         {"n": size, "fac_mean": float(values[:, i].mean()), "fac_std": float(values[:, i].std()), "runs": config.rarefaction_seeds}
         for i, size in enumerate(sizes)

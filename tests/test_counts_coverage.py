@@ -123,3 +123,22 @@ def test_rarefaction_curve_rises_to_the_full_fac():
     assert report.rarefaction[-1]["n"] == 100
     assert report.rarefaction[-1]["fac_mean"] == pytest.approx(report.fac)
     assert report.rarefaction[-1]["fac_std"] == 0.0
+
+
+@pytest.mark.parametrize("min_support", [1, 2, 3])
+def test_rarefaction_matches_counting_each_prefix(min_support):
+    from fac_datasets.coverage import rarefaction
+
+    gen = np.random.default_rng(2)
+    pool = [sorted(gen.choice(30, size=gen.integers(0, 5), replace=False).tolist()) for _ in range(80)]
+    current = rows(pool)
+    relevant = np.arange(0, 30, 2)
+    config = CoverageConfig(current_min_support=min_support, rarefaction_seeds=2)
+    points = rarefaction(current, relevant, 30, config)
+    for point in points:
+        expected = []
+        for seed in range(2):
+            order = np.random.default_rng(seed).permutation(current.n_rows)
+            subset = current.take(order[: point["n"]])
+            expected.append((np.bincount(subset.features, minlength=30)[relevant] >= min_support).mean())
+        assert point["fac_mean"] == pytest.approx(np.mean(expected))
