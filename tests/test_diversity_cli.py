@@ -118,14 +118,28 @@ def test_two_real_datasets_with_every_metric(tmp_path):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     report = json.loads((out / "diversity.json").read_text())
-    assert report["metrics"] == ["distinct_n", "ngram_entropy", "pos_distinct", "pair_cosdist", "semantic_entropy", "vendi"]
+    assert report["metrics"] == ["distinct_n", "ngram_entropy", "pos_distinct", "pair_cosdist", "semantic_entropy", "vendi", "fac"]
     for row in report["rows"]:
         assert row["n_texts"] == 150 and not row["errors"]
         values = row["values"]
         assert 0 < values["distinct_2"] <= 1 and 0 < values["pos_distinct_2"] <= 1
         assert 0 < values["pair_cosdist"] < 1.5 and 1 <= values["meaning_clusters"] <= 150
         assert 0 <= values["semantic_entropy"] <= __import__("math").log(150) + 1e-9
+        assert 0 < values["fac"] < 1 and values["fac_tokens_per_text"] > 0  # against both inputs pooled
     alpaca, hh = report["rows"]
     # hh-rlhf dialogues are long and share their "Human:/Assistant:" frame: lower lexical variety.
     assert hh["tokens_per_text"] > alpaca["tokens_per_text"] and hh["values"]["distinct_1"] < alpaca["values"]["distinct_1"]
     assert (out / "diversity.png").stat().st_size > 10_000
+
+
+@pytest.mark.slow
+def test_fac_against_an_explicit_anchor(tmp_path):
+    anchor = write_jsonl(tmp_path / "anchor.jsonl", [{"text": t} for t in ["Write a poem about rain.", "Explain gravity simply.", "List three fruits."] * 2])
+    same = write_jsonl(tmp_path / "same.jsonl", [{"text": t} for t in ["Write a poem about rain.", "Explain gravity simply.", "List three fruits."]])
+    other = write_jsonl(tmp_path / "other.jsonl", [{"text": "Hi."}])
+    out = tmp_path / "out"
+    result = run(str(same), str(other), "--anchor", str(anchor), "--metrics", "fac", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    rows = {r["name"]: r["values"] for r in json.loads((out / "diversity.json").read_text())["rows"]}
+    assert rows["same:text"]["fac"] == 1.0  # the anchor's texts cover all of its features
+    assert rows["other:text"]["fac"] < 0.5

@@ -16,17 +16,33 @@ def _split(values: Optional[List[str]]) -> list[str]:
     return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
 
 
+def _set_fac_anchor(corpora: list, anchor: Optional[Path], column: Optional[str]) -> None:
+    """FAC's anchor for every corpus: the --anchor data, or all inputs pooled."""
+    from fac_datasets.diversity.registry import Corpus, pooled_anchor
+    from fac_datasets.diversity.sources import load_texts
+
+    if anchor is None:
+        counts = pooled_anchor(corpora)
+    else:
+        _, texts = load_texts(anchor, column)
+        counts = pooled_anchor([Corpus("anchor", texts)])
+    for corpus in corpora:
+        corpus.anchor = counts
+
+
 def diversity_command(
     inputs: List[Path] = typer.Argument(..., help=".jsonl/.json/.csv/.tsv/.parquet files (gzip too), save_to_disk folders or Hub dataset ids."),
     text_column: Optional[List[str]] = typer.Option(
         None, "--text-column", help="Text column: once for all inputs, or once per input in order. Default: 'text' or the only string column."
     ),
-    metrics: Optional[List[str]] = typer.Option(None, "--metrics", help="Comma-separated or repeated: distinct_n, ngram_entropy, pos_distinct, pair_cosdist, semantic_entropy, vendi (and any registered later); default: all."),
+    metrics: Optional[List[str]] = typer.Option(None, "--metrics", help="Comma-separated or repeated: fac, distinct_n, ngram_entropy, pos_distinct, pair_cosdist, semantic_entropy, vendi (and any registered later); default: all."),
     out: Path = typer.Option(..., "--out", help="Folder for diversity.json, diversity.md and diversity.png."),
     max_texts: Optional[int] = typer.Option(
         None, "--max-texts", help="Seeded uniform sample of at most this many texts per input (corpus-pooled metrics depend on size: compare equal sizes)."
     ),
     seed: int = typer.Option(0, help="Seed of the --max-texts sample."),
+    anchor: Optional[Path] = typer.Option(None, "--anchor", help="Anchor data for FAC (same forms as INPUTS); default: all inputs pooled."),
+    anchor_column: Optional[str] = typer.Option(None, "--anchor-column", help="Text column of --anchor."),
     as_json: bool = typer.Option(False, "--json", help="Also print the report as one JSON object."),
 ) -> None:
     """Compute the baseline diversity metrics for several datasets; write a table and a plot."""
@@ -57,6 +73,8 @@ def diversity_command(
             used_columns[name] = used
             corpora.append(Corpus(name, texts, source=str(path)))
             typer.echo(f"{path}: {len(texts)} texts from column {used!r}", err=True)
+        if any(spec.name == "fac" for spec in specs):
+            _set_fac_anchor(corpora, anchor, anchor_column)
         report = build_report(corpora, specs, used_columns)
         paths = report.write(out)
     except FacError as exc:

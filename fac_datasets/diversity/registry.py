@@ -7,6 +7,7 @@ per dataset.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Callable
@@ -25,6 +26,7 @@ class Corpus:
     texts: list[str]
     embedder: str = "default"
     source: str | None = None
+    anchor: object | None = None  # FeatureCounts FAC is measured against (set by `fac diversity`)
 
     @cached_property
     def embeddings(self) -> np.ndarray:
@@ -39,8 +41,33 @@ class Corpus:
         return pos_tags(self.texts)
 
     @cached_property
+    def feature_rows(self):
+        """SAE features per text (embedded default backbone + SAE), for FAC."""
+        from fac_datasets.fac import annotate_rows
+
+        return annotate_rows(self.texts, default_extractor())
+
+    @cached_property
     def word_tokens(self) -> list[list[str]]:
         return [ngrams.tokenize(t) for t in self.texts]
+
+
+@functools.lru_cache(maxsize=1)
+def default_extractor():
+    """One embedded backbone + SAE per process, shared by every corpus."""
+    from fac_datasets.loading import load_extractor
+
+    return load_extractor("default", "default")
+
+
+def pooled_anchor(corpora: list[Corpus]):
+    """FeatureCounts of all corpora together: FAC's anchor when no --anchor is given."""
+    from fac_datasets.counts import FeatureCounts
+    from fac_datasets.fac import extractor_provenance
+
+    extractor = default_extractor()
+    counts = [FeatureCounts.from_rows(c.feature_rows, extractor.sae.d_sae, extractor_provenance(extractor)) for c in corpora]
+    return sum(counts[1:], counts[0])
 
 
 MetricFn = Callable[..., dict[str, float]]
@@ -106,6 +133,15 @@ def _vendi(corpus: Corpus) -> dict[str, float]:
     return {"vendi": vendi_of_embeddings(corpus.embeddings)}
 
 
+def _fac(corpus: Corpus) -> dict[str, float]:
+    from fac_datasets.coverage import compute_coverage
+
+    if corpus.anchor is None:
+        raise FacInputError("fac needs an anchor (fac diversity pools all inputs, or takes --anchor).")
+    report = compute_coverage(corpus.anchor, corpus.feature_rows)
+    return {"fac": report.fac, "fac_tokens_per_text": report.current_mean_tokens}
+
+
 for _spec in (
     MetricSpec("distinct_n", _distinct, "unique/total word n-grams, corpus-pooled (Li et al. 2016)", ("distinct_1", "distinct_2")),
     MetricSpec("ngram_entropy", _entropy, "Shannon entropy (nats) of word bigram frequencies", ("entropy_2",)),
@@ -118,5 +154,6 @@ for _spec in (
         ("semantic_entropy", "meaning_clusters"),
     ),
     MetricSpec("vendi", _vendi, "Vendi score, cosine kernel on MiniLM embeddings (Friedman & Dieng 2023)", ("vendi",)),
+    MetricSpec("fac", _fac, "Feature Activation Coverage of the anchor's features (anchor support >= 3; default SAE)", ("fac", "fac_tokens_per_text")),
 ):
     register_metric(_spec)
