@@ -11,7 +11,7 @@ from typing import Sequence
 
 import torch
 
-from fac_datasets.backbone import Backbone
+from fac_datasets.backbone import Backbone, BackboneStats
 from fac_datasets.inputs import TextInput
 from fac_datasets.sae.model import TopKSAE
 
@@ -46,6 +46,7 @@ class FeatureExtractor:
         from fac_datasets.saes import check_sae_fits
 
         check_sae_fits(sae, backbone)
+        backbone.stats = BackboneStats()  # the fit check's sentences are not the user's data
         self.backbone = backbone
         self.sae = sae
         self.threshold = threshold

@@ -104,3 +104,10 @@ def test_threshold_removes_weak_features(tiny_backbone):
     high = FeatureExtractor(tiny_backbone, identity_sae(32), threshold=0.5).extract(["Write a poem."])[0]
     assert set(high.features) < set(low.features)
     assert all(a > 0.5 for a in high.activations)
+
+
+def test_stats_count_only_the_users_texts(tiny_backbone):
+    extractor = FeatureExtractor(tiny_backbone, identity_sae(32))
+    assert tiny_backbone.stats.n_texts == 0  # the fit check's sentences are not counted
+    extractor.extract(["Write a poem.", ""])
+    assert tiny_backbone.stats.n_texts == 2 and tiny_backbone.stats.n_empty == 1
