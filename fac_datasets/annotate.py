@@ -59,11 +59,8 @@ class FeatureAnnotator:
     # -------------------------------------------------------------- identity
     @property
     def fingerprint(self) -> str:
-        """Stable id of what this annotator computes (model spec, layer, SAE hash, config)."""
-        from fac_datasets import __version__
-
-        payload = {"config": self.config.model_dump(), "sae_hash": self.sae_hash, "layer": self.layer, "version": __version__}
-        return hashlib.sha256(json.dumps(payload, sort_keys=True).encode()).hexdigest()[:16]
+        """Stable id of what this annotator computes: a hash of the very state datasets pickles."""
+        return hashlib.sha256(json.dumps(self.__getstate__(), sort_keys=True).encode()).hexdigest()[:16]
 
     @property
     def provenance(self) -> dict:
@@ -71,7 +68,17 @@ class FeatureAnnotator:
         return provenance(self.model_id, self.layer, self.sae_hash, self.config.threshold)
 
     def __getstate__(self) -> dict:
-        return {"config": self.config.model_dump(), "sae_hash": self.sae_hash, "layer": self.layer, "model_id": self.model_id, "d_sae": self.d_sae}
+        """Config, SAE hash and package version, never weights: datasets' map cache key."""
+        from fac_datasets import __version__
+
+        return {
+            "config": self.config.model_dump(),
+            "sae_hash": self.sae_hash,
+            "layer": self.layer,
+            "model_id": self.model_id,
+            "d_sae": self.d_sae,
+            "version": __version__,
+        }
 
     def __setstate__(self, state: dict) -> None:
         self.config = AnnotatorConfig(**state["config"])
