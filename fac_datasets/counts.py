@@ -64,13 +64,17 @@ class FeatureCounts:
     def mean_tokens(self) -> float | None:
         return self.n_tokens / self.n_docs if self.n_docs and self.n_tokens >= 0 else None
 
+    def check_same_setup(self, other: "FeatureCounts", action: str) -> None:
+        """Counts only combine when made by the same SAE and setup (where both record one)."""
+        if other.d_sae != self.d_sae:
+            raise FacInputError(f"Cannot {action} counts over {self.d_sae} and {other.d_sae} features: different SAEs.")
+        if self.provenance and other.provenance and self.provenance != other.provenance:
+            raise FacInputError(f"Cannot {action} counts from different setups: {self.provenance} vs {other.provenance}.")
+
     def __add__(self, other: "FeatureCounts") -> "FeatureCounts":
         if not isinstance(other, FeatureCounts):
             return NotImplemented
-        if other.d_sae != self.d_sae:
-            raise FacInputError(f"Cannot merge counts over {self.d_sae} and {other.d_sae} features.")
-        if self.provenance and other.provenance and self.provenance != other.provenance:
-            raise FacInputError(f"Cannot merge counts from different setups: {self.provenance} vs {other.provenance}.")
+        self.check_same_setup(other, "merge")
         tokens = self.n_tokens + other.n_tokens if self.n_tokens >= 0 and other.n_tokens >= 0 else -1
         return FeatureCounts(
             self.d_sae,

@@ -133,10 +133,7 @@ def compute_coverage(
         raise FacInputError("The anchor set is empty: there are no anchor features to cover.")
     rows = current if isinstance(current, FeatureRows) else None
     counts = FeatureCounts.from_rows(rows, anchor.d_sae, anchor.provenance) if rows is not None else current
-    if counts.d_sae != anchor.d_sae:
-        raise FacInputError(f"Anchor counts have {anchor.d_sae} features, current counts {counts.d_sae}: different SAEs.")
-    if anchor.provenance and counts.provenance and anchor.provenance != counts.provenance:
-        raise FacInputError(f"Anchor and current were annotated differently: {anchor.provenance} vs {counts.provenance}.")
+    anchor.check_same_setup(counts, "compare anchor and current")
     relevant_ids, relevance = relevant_features(anchor, relevant, config.anchor_min_support)
     if relevant_ids.size == 0:
         raise FacInputError(

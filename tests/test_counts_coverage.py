@@ -142,3 +142,11 @@ def test_rarefaction_matches_counting_each_prefix(min_support):
             subset = current.take(order[: point["n"]])
             expected.append((np.bincount(subset.features, minlength=30)[relevant] >= min_support).mean())
         assert point["fac_mean"] == pytest.approx(np.mean(expected))
+
+
+def test_coverage_refuses_counts_from_another_setup():
+    anchor = FeatureCounts.from_rows(rows(ANCHOR), D, {"sae": "x"})
+    with pytest.raises(FacInputError, match="Cannot compare anchor and current counts from different setups"):
+        compute_coverage(anchor, FeatureCounts.from_rows(rows(ANCHOR), D, {"sae": "y"}))
+    with pytest.raises(FacInputError, match="over 10 and 12 features: different SAEs"):
+        compute_coverage(anchor, FeatureCounts.from_rows(rows(ANCHOR), 12, {"sae": "x"}))
