@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml Makefile | sha1sum | cut -c1-12)
 
-.PHONY: install demo test test-fast benchmark default-sae clean
+.PHONY: install demo test test-fast lint format benchmark default-sae clean
 
 $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,15 @@ test: install
 
 test-fast: install
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -ra -m "not slow"
+
+# ruff: lint (pycodestyle, pyflakes, isort, pyupgrade, bugbear) and formatting, line length 120.
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: install
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
 
 benchmark: install
 	OMP_NUM_THREADS=2 $(BIN)/python benchmarks/backbone_throughput.py

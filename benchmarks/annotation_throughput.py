@@ -20,7 +20,7 @@ from pathlib import Path
 import datasets
 import torch
 
-from fac_datasets.annotate import FeatureAnnotator
+from fac_datasets.features.annotator import FeatureAnnotator
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "alpaca_eval_805.jsonl"
 
@@ -34,7 +34,7 @@ def main() -> None:
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
     rows = [json.loads(line) for line in SHARED.read_text().splitlines()][: args.texts]
     dataset = datasets.Dataset.from_dict({"text": [r["instruction"] for r in rows]})
-    annotator = FeatureAnnotator("default", "default")
+    annotator = FeatureAnnotator()
     annotator.extractor  # load once before timing  # noqa: B018
 
     def bare_loop():
@@ -42,7 +42,9 @@ def main() -> None:
             annotator(dataset[start : start + args.batch_size])
 
     def with_map(num_proc):
-        return lambda: dataset.map(annotator, batched=True, batch_size=args.batch_size, num_proc=num_proc, load_from_cache_file=False)
+        return lambda: dataset.map(
+            annotator, batched=True, batch_size=args.batch_size, num_proc=num_proc, load_from_cache_file=False
+        )
 
     timings = {}
     for name, run in (("bare_loop", bare_loop), ("map_num_proc_1", with_map(None)), ("map_num_proc_2", with_map(2))):

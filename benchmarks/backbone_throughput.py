@@ -19,10 +19,10 @@ from pathlib import Path
 
 import torch
 
-from fac_datasets.backbone import Backbone
-from fac_datasets.features import FeatureExtractor
-from fac_datasets.models import load_causal_lm, resolve_model
-from fac_datasets.saes import resolve_sae
+from fac_datasets.features.backbone import Backbone
+from fac_datasets.features.extractor import FeatureExtractor
+from fac_datasets.features.model_spec import load_causal_lm, resolve_model
+from fac_datasets.features.sae_spec import resolve_sae
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "alpaca_eval_805.jsonl"
 
@@ -32,7 +32,7 @@ def load_texts(n: int) -> list[str]:
         rows = [json.loads(line) for line in SHARED.read_text().splitlines()]
         texts = [r["output"] for r in rows if len(r["output"].split()) > 60]
     else:
-        from fac_datasets.cli import DEMO_TEXTS
+        from fac_datasets.cli.features import DEMO_TEXTS
 
         texts = [t * 20 for t in DEMO_TEXTS]
     return (texts * (n // len(texts) + 1))[:n]
@@ -80,15 +80,26 @@ def main() -> None:
         extractor = FeatureExtractor(backbone, sae)
         n_tokens = sum(sum(backbone.tokenize(t).content_mask) for t in texts)
         seconds = {
-            "a_full_lm_head": timed(lambda: full_model_pass(backbone, full, texts, layer), args.repeats),
-            "b_truncated_backbone": timed(lambda: [None for _ in backbone.iter_activations(texts)], args.repeats),
-            "c_backbone_sae_pool": timed(lambda: extractor.extract(texts), args.repeats),
+            "a_full_lm_head": timed(lambda b=backbone, f=full: full_model_pass(b, f, texts, layer), args.repeats),
+            "b_truncated_backbone": timed(lambda b=backbone: [None for _ in b.iter_activations(texts)], args.repeats),
+            "c_backbone_sae_pool": timed(lambda e=extractor: e.extract(texts), args.repeats),
         }
         results[dtype] = {name: n_tokens / s for name, s in seconds.items()}
         del full
     report = {
-        "machine": {"cpu_threads": torch.get_num_threads(), "python": platform.python_version(), "torch": torch.__version__},
-        "setup": {"texts": args.texts, "max_length": args.max_length, "layer": layer, "d_sae": sae.d_sae, "k": sae.cfg.k, "repeats": args.repeats},
+        "machine": {
+            "cpu_threads": torch.get_num_threads(),
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+        },
+        "setup": {
+            "texts": args.texts,
+            "max_length": args.max_length,
+            "layer": layer,
+            "d_sae": sae.d_sae,
+            "k": sae.cfg.k,
+            "repeats": args.repeats,
+        },
         "tokens_per_second": results,
         "ratios": {
             dtype: {

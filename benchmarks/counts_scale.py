@@ -4,7 +4,8 @@
 
 Rows are drawn with a Zipf-like feature popularity (a few features in most rows, a long tail),
 like real SAE annotations. Timed: building per-shard counts, merging them, and FAC with the
-rarefaction curve against an anchor. Memory: the process's max RSS (which includes generating the synthetic rows) and the peak
+rarefaction curve against an anchor. Memory: the process's max RSS (which includes generating the synthetic
+rows) and the peak
 of new allocations (tracemalloc) during counting/merge/FAC and during the rarefaction curve,
 on top of the ~770 MB the 64M (feature, activation) pairs themselves take.
 """
@@ -20,9 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from fac_datasets.counts import FeatureCounts
-from fac_datasets.coverage import compute_coverage
-from fac_datasets.rows import FeatureRows
+from fac_datasets.coverage.compute import compute_coverage
+from fac_datasets.features.counts import FeatureCounts
+from fac_datasets.features.rows import FeatureRows
 
 
 def synthetic_rows(n_rows: int, per_row: int, d_sae: int, seed: int, vocabulary: float = 1.0) -> FeatureRows:
@@ -32,7 +33,9 @@ def synthetic_rows(n_rows: int, per_row: int, d_sae: int, seed: int, vocabulary:
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     allowed = np.sort(rng.permutation(d_sae)[: int(d_sae * vocabulary)])
     popularity = 1.0 / np.arange(1, allowed.size + 1) ** 0.8
-    features = allowed[rng.choice(allowed.size, size=int(offsets[-1]), p=popularity / popularity.sum())].astype(np.int64)
+    features = allowed[rng.choice(allowed.size, size=int(offsets[-1]), p=popularity / popularity.sum())].astype(
+        np.int64
+    )
     activations = rng.gamma(2.0, 1.0, size=features.shape).astype(np.float32)
     return FeatureRows(offsets, features, activations, lengths.astype(np.int64) * 3)
 
@@ -59,7 +62,10 @@ def main() -> None:
     bounds = np.linspace(0, current.n_rows, args.shards + 1).astype(int)
     tracemalloc.start()  # numpy reports its buffers to tracemalloc: the peak of the counting phase
     t0 = time.perf_counter()
-    shards = [FeatureCounts.from_rows(current.take(np.arange(a, b)), args.d_sae) for a, b in zip(bounds[:-1], bounds[1:])]
+    shards = [
+        FeatureCounts.from_rows(current.take(np.arange(a, b)), args.d_sae)
+        for a, b in zip(bounds[:-1], bounds[1:], strict=True)
+    ]
     t1 = time.perf_counter()
     merged = sum(shards[1:], shards[0])
     t2 = time.perf_counter()

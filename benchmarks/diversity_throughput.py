@@ -26,8 +26,8 @@ from fac_datasets.diversity.embeddings import embed, load_embedder
 from fac_datasets.diversity.pairwise import mean_pairwise_cosine_distance, sample_indices
 from fac_datasets.diversity.pos import load_tagger, pos_tags
 from fac_datasets.diversity.semantic import semantic_entropy_of_embeddings
-from fac_datasets.diversity.sources import load_texts
 from fac_datasets.diversity.vendi import vendi_of_embeddings
+from fac_datasets.inputs import read_texts
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "davidson_hate_offensive.csv.gz"
 OUT = Path(__file__).resolve().parent / "results" / "diversity_throughput.json"
@@ -73,8 +73,14 @@ def throughput(texts: list[str]) -> dict:
             "Vendi eigenvalues (given embeddings)": vs_s,
         },
         "values": {
-            "distinct_1": d[1], "distinct_2": d[2], "entropy_2": e, "pos_distinct_2": p,
-            "pair_cosdist": pc, "semantic_entropy": se.semantic_entropy, "meaning_clusters": se.n_clusters, "vendi": vs,
+            "distinct_1": d[1],
+            "distinct_2": d[2],
+            "entropy_2": e,
+            "pos_distinct_2": p,
+            "pair_cosdist": pc,
+            "semantic_entropy": se.semantic_entropy,
+            "meaning_clusters": se.n_clusters,
+            "vendi": vs,
         },
         "embeddings": vectors,
     }
@@ -107,7 +113,7 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
-    _, texts = load_texts(DATA, "tweet", max_texts=args.texts, seed=0)
+    _, texts = read_texts(DATA, "tweet", chat=False, blank=False, max_texts=args.texts, seed=0)
     result = throughput(texts)
     vectors = result.pop("embeddings")
     sizes = [m for m in (50, 100, 200, 500, 1000) if m < args.exact_texts]
@@ -115,15 +121,21 @@ def main() -> None:
     record = {
         "command": "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/diversity_throughput.py",
         "data": f"{DATA.name} column 'tweet', seeded sample (seed 0)",
-        "machine": {"cpus": os.cpu_count(), "torch_threads": torch.get_num_threads(), "python": platform.python_version()},
+        "machine": {
+            "cpus": os.cpu_count(),
+            "torch_threads": torch.get_num_threads(),
+            "python": platform.python_version(),
+        },
         "throughput": result,
         "pair_cosdist_sampling": sampling,
     }
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(record, indent=2) + "\n")
 
-    print(f"{result['n_texts']} tweets, {result['mean_word_tokens']:.1f} word tokens each; model load: "
-          + ", ".join(f"{k} {v:.1f} s" for k, v in result["load_seconds"].items()))
+    print(
+        f"{result['n_texts']} tweets, {result['mean_word_tokens']:.1f} word tokens each; model load: "
+        + ", ".join(f"{k} {v:.1f} s" for k, v in result["load_seconds"].items())
+    )
     print(f"{'metric':<42} {'seconds':>9} {'texts/s':>10}")
     for name, row in result["metrics"].items():
         print(f"{name:<42} {row['seconds']:>9.2f} {row['texts_per_s']:>10.0f}")
@@ -131,7 +143,10 @@ def main() -> None:
     print(f"\npair_cosdist on {sampling['n_texts']} texts: exact {sampling['exact']:.4f}; {args.seeds} seeds per size")
     print(f"{'sample':>7} {'bias':>9} {'std':>8} {'mean|err|':>10} {'max|err|':>9} {'max rel':>8}")
     for m, row in sampling["by_sample_size"].items():
-        print(f"{m:>7} {row['bias']:>+9.4f} {row['std']:>8.4f} {row['mean_abs_error']:>10.4f} {row['max_abs_error']:>9.4f} {row['max_rel_error']:>8.2%}")
+        print(
+            f"{m:>7} {row['bias']:>+9.4f} {row['std']:>8.4f} {row['mean_abs_error']:>10.4f} "
+            f"{row['max_abs_error']:>9.4f} {row['max_rel_error']:>8.2%}"
+        )
     print(f"\nwrote {OUT}")
 
 

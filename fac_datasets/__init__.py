@@ -3,6 +3,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from fac_datasets.evaluate_modules import install as _install_evaluate_modules
+from fac_datasets.evaluate_modules import metric_path
 
 try:
     __version__ = version("fac-datasets")
@@ -14,23 +15,31 @@ _install_evaluate_modules()
 
 # Public names, imported on first use so `import fac_datasets` stays fast (no torch).
 _LAZY = {
-    "FeatureAnnotator": "fac_datasets.annotate",
-    "FeatureCounts": "fac_datasets.counts",
-    "FeatureRows": "fac_datasets.rows",
-    "CoverageConfig": "fac_datasets.coverage",
-    "CoverageReport": "fac_datasets.coverage",
-    "compute_coverage": "fac_datasets.coverage",
-    "measure_fac": "fac_datasets.fac",
-    "load_extractor": "fac_datasets.loading",
-    "FeatureExtractor": "fac_datasets.features",
-    "Backbone": "fac_datasets.backbone",
+    "FeatureAnnotator": "fac_datasets.features.annotator",
+    "FeatureCounts": "fac_datasets.features.counts",
+    "FeatureRows": "fac_datasets.features.rows",
+    "FeatureExtractor": "fac_datasets.features.extractor",
+    "load_extractor": "fac_datasets.features.extractor",
+    "Backbone": "fac_datasets.features.backbone",
+    "resolve_model": "fac_datasets.features.model_spec",
+    "resolve_sae": "fac_datasets.features.sae_spec",
     "TopKSAE": "fac_datasets.sae.model",
-    "resolve_sae": "fac_datasets.saes",
-    "resolve_model": "fac_datasets.models",
+    "CoverageReport": "fac_datasets.coverage.compute",
+    "compute_coverage": "fac_datasets.coverage.compute",
+    "measure_fac": "fac_datasets.coverage.measure",
+    "AnnotatorConfig": "fac_datasets.config",
+    "BackboneConfig": "fac_datasets.config",
+    "CoverageConfig": "fac_datasets.config",
+    "ExtractorConfig": "fac_datasets.config",
+    "TrainSAEConfig": "fac_datasets.config",
+    "FacError": "fac_datasets.errors",
 }
 
 
-def __getattr__(name: str):
+__all__ = ["metric_path", *_LAZY]
+
+
+def __getattr__(name: str):  # noqa: ANN202 - module __getattr__
     if name in _LAZY:
         import importlib
 

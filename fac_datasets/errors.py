@@ -1,4 +1,7 @@
-"""Errors that name the input at fault, so users never have to read a torch traceback."""
+"""Errors that name the input at fault and the fix, so users never have to read a torch traceback.
+
+Every error a user can cause is a `FacError`; the CLI prints these as one line and exits 2.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +11,15 @@ class FacError(Exception):
 
 
 class FacInputError(FacError, ValueError):
-    """A text, column or dataset given by the user cannot be used as it is."""
+    """A text, column, file or dataset given by the user cannot be used as it is."""
+
+
+class FacConfigError(FacError, ValueError):
+    """An option or config value is out of range, of the wrong type, or unknown."""
 
 
 class FacModelError(FacError):
-    """A backbone spec cannot be resolved or loaded."""
+    """A backbone or embedder spec cannot be resolved or loaded."""
 
 
 class FacSAEError(FacError):

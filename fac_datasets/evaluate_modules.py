@@ -12,6 +12,10 @@ import, works from any cwd, with or without HF_EVALUATE_OFFLINE, from a checkout
 `import fac_datasets` calls `install()`. It does not import evaluate (slow): if evaluate is not
 imported yet, a one-shot import hook applies the wrap right after `evaluate.loading` executes.
 A new module is picked up by dropping `metrics/<name>/<name>.py` in; nothing is registered.
+
+The hook is narrow: it rewrites only bare names of this package's own modules (`available_modules()`)
+and passes every other argument to evaluate untouched. Without it, `evaluate.load(metric_path("fac"))`
+loads the same module by path.
 """
 
 from __future__ import annotations
@@ -21,9 +25,10 @@ import importlib.abc
 import importlib.util
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Any
 
 _TARGET = "evaluate.loading"
 _MARK = "__fac_datasets_wrapped__"
@@ -51,6 +56,19 @@ def module_path(name: str) -> Path | None:
         return None
     script = metrics_dir() / name / f"{name}.py"
     return script if script.is_file() else None
+
+
+def metric_path(name: str) -> str:
+    """The script of a packaged evaluate module, for an explicit `evaluate.load(metric_path("fac"))`.
+
+    This works without the bare-name hook (e.g. after another library replaced evaluate's loader).
+    """
+    script = module_path(name)
+    if script is None:
+        from fac_datasets.errors import FacInputError
+
+        raise FacInputError(f"No packaged evaluate module {name!r}; available: {', '.join(available_modules())}.")
+    return str(script)
 
 
 def _resolve(path: Any) -> Any:

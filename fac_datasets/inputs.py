@@ -1,22 +1,44 @@
-"""Validate what users pass as texts: plain strings or chat message lists."""
+"""What users pass as data, read and checked one way for every command and API.
+
+Inputs are data files (.jsonl/.json/.csv/.tsv/.parquet, compressed too), `save_to_disk` folders,
+Hub dataset ids, or in-memory lists. A text is a string or, where the caller allows it, a list
+of chat messages ({'role', 'content'}). Every bad row is reported by its number in the input.
+"""
 
 from __future__ import annotations
 
-from typing import Any, Sequence, Union
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
 
-from fac_datasets.errors import FacInputError
+import numpy as np
+
+from fac_datasets.constants import COMPRESSION_SUFFIXES, FILE_BUILDERS, TEXT_COLUMN_CANDIDATES
+from fac_datasets.errors import FacInputError, FacOfflineError
 
 Message = dict
-TextInput = Union[str, Sequence[Message]]
+TextInput = str | Sequence[Message]
 
 
-def check_item(item: Any, index: int) -> TextInput:
-    """Return `item` if it is a string or a list of {'role', 'content'} messages, else raise."""
+# ------------------------------------------------------------------ validation
+def check_text(item: Any, index: int, *, chat: bool = True, blank: bool = True) -> TextInput:
+    """Return `item` if it is a usable text, else raise FacInputError naming row `index`.
+
+    `chat` allows lists of chat messages; `blank` allows empty or whitespace-only strings (the
+    feature extractor counts them as texts without features; the n-gram and embedding metrics
+    cannot use them).
+    """
+    expected = "a string or a list of chat messages" if chat else "a string"
     if isinstance(item, str):
+        if not blank and not item.strip():
+            raise FacInputError(
+                f"Row {index} is empty or whitespace-only: drop blank rows first "
+                "(e.g. ds.filter(lambda r: r['text'].strip()))."
+            )
         return item
     if item is None:
-        raise FacInputError(f"Row {index} is None: expected a string or a list of chat messages.")
-    if isinstance(item, (list, tuple)) and all(isinstance(m, dict) for m in item):
+        raise FacInputError(f"Row {index} is None: expected {expected}.")
+    if chat and isinstance(item, list | tuple) and all(isinstance(m, dict) for m in item):
         for turn, message in enumerate(item):
             if not isinstance(message.get("content"), str) or not isinstance(message.get("role"), str):
                 raise FacInputError(
@@ -25,6 +47,169 @@ def check_item(item: Any, index: int) -> TextInput:
                 )
         return item
     raise FacInputError(
-        f"Row {index} is a {type(item).__name__} ({str(item)[:60]!r}): expected a string or a "
-        "list of chat messages. Check that you picked the text column."
+        f"Row {index} is a {type(item).__name__} ({str(item)[:60]!r}): expected {expected}. "
+        "Check that you picked the text column."
     )
+
+
+def check_texts(
+    texts: Iterable[Any], *, chat: bool = True, blank: bool = True, min_count: int = 0, what: str = "texts"
+) -> list:
+    """Every item checked with `check_text`; at least `min_count` of them."""
+    if isinstance(texts, str):
+        raise FacInputError(f"{what} is a single string: pass a list of strings.")
+    if texts is None:
+        raise FacInputError(f"{what} is None: pass a list of texts.")
+    items = list(texts)
+    if len(items) < min_count:
+        need = "at least one text" if min_count == 1 else f"at least {min_count} texts"
+        raise FacInputError(f"Got {len(items)} {what}: {need} needed.")
+    return [check_text(item, index, chat=chat, blank=blank) for index, item in enumerate(items)]
+
+
+# ------------------------------------------------------------------ opening
+def _builder(path: Path) -> tuple[str, dict]:
+    suffixes = [s for s in path.suffixes if s not in COMPRESSION_SUFFIXES]
+    suffix = suffixes[-1] if suffixes else ""
+    if suffix not in FILE_BUILDERS:
+        raise FacInputError(
+            f"{path}: unsupported file type {suffix or '(none)'}; use {', '.join(FILE_BUILDERS)} (compressed too)."
+        )
+    return FILE_BUILDERS[suffix], ({"sep": "\t"} if suffix == ".tsv" else {})
+
+
+def _is_empty_file(path: Path) -> bool:
+    if path.stat().st_size == 0:
+        return True
+    if path.suffix in COMPRESSION_SUFFIXES:
+        import fsspec
+
+        with fsspec.open(str(path), "rb", compression="infer") as handle:
+            return not handle.read(1)
+    return False
+
+
+def open_dataset(spec: str | Path, split: str = "train"):
+    """A `datasets.Dataset` from a data file, a `save_to_disk` folder, or a Hub dataset id."""
+    import datasets
+
+    spec = str(spec)
+    path = Path(spec).expanduser()
+    if path.is_dir() and (path / "dataset_info.json").is_file():
+        return datasets.load_from_disk(str(path))
+    if path.is_dir() and (path / "dataset_dict.json").is_file():
+        splits = datasets.load_from_disk(str(path))
+        if split in splits:
+            return splits[split]
+        if len(splits) == 1:
+            return next(iter(splits.values()))
+        raise FacInputError(f"{path}: a DatasetDict with splits {sorted(splits)}; save the split you mean.")
+    if path.is_file():
+        builder, options = _builder(path)
+        if _is_empty_file(path):
+            raise FacInputError(f"{path} is empty: there are no rows to read.")
+        try:
+            return datasets.load_dataset(builder, data_files=str(path), split="train", **options)
+        except Exception as exc:  # datasets raises many types for malformed files
+            cause = exc.__cause__ or exc
+            reason = str(cause).strip() or type(cause).__name__
+            raise FacInputError(f"Cannot read {path} as {builder}: {reason}") from exc
+    if path.exists():
+        raise FacInputError(f"{path} is a folder but not a saved dataset (no dataset_info.json).")
+    if "/" in spec and not spec.startswith((".", "/", "~")):
+        try:
+            return datasets.load_dataset(spec, split=split)
+        except (ConnectionError, OSError) as exc:
+            raise FacOfflineError(f"Cannot load Hub dataset {spec!r} (offline or not cached): {exc}") from exc
+        except Exception as exc:
+            raise FacInputError(f"Cannot load Hub dataset {spec!r}: {exc}") from exc
+    raise FacInputError(f"{spec!r}: no such file or folder, and not a Hub dataset id 'org/name'.")
+
+
+def pick_text_column(dataset, column: str | None, source: str = "dataset") -> str:
+    """`column` if present; else a usual text column name; else the only string column; else an error."""
+    columns = list(dataset.column_names)
+    if column is not None:
+        if column not in columns:
+            raise FacInputError(f"{source}: no column {column!r}; columns are {columns}.")
+        return column
+    for candidate in TEXT_COLUMN_CANDIDATES:
+        if candidate in columns:
+            return candidate
+    strings = [
+        name
+        for name, feature in dataset.features.items()
+        if getattr(feature, "dtype", None) in ("string", "large_string")
+    ]
+    if len(strings) == 1:
+        return strings[0]
+    raise FacInputError(f"{source}: cannot tell which column holds the text; pass --text-column (columns: {columns}).")
+
+
+def dataset_name(path: str | Path) -> str:
+    """A short label: the file name without data/compression suffixes, or the folder name."""
+    name = Path(path).name
+    for suffix in (*COMPRESSION_SUFFIXES, *FILE_BUILDERS):
+        if name.endswith(suffix):
+            name = name[: -len(suffix)]
+    return name or str(path)
+
+
+def open_text_dataset(
+    spec: str | Path, column: str | None = None, *, chat: bool = True, blank: bool = True
+) -> tuple[Any, str]:
+    """(dataset, text column) with every row of the column checked before any model work."""
+    dataset = open_dataset(spec)
+    column = pick_text_column(dataset, column, str(spec))
+    if len(dataset) == 0:
+        raise FacInputError(f"{spec}: the dataset has no rows.")
+    try:
+        check_texts(dataset[column], chat=chat, blank=blank)
+    except FacInputError as exc:
+        raise FacInputError(f"{spec} column {column!r}: {exc}") from exc
+    return dataset, column
+
+
+def read_texts(
+    spec: str | Path,
+    column: str | None = None,
+    *,
+    chat: bool = True,
+    blank: bool = True,
+    max_texts: int | None = None,
+    seed: int = 0,
+) -> tuple[str, list]:
+    """(column, texts) of one input; row numbers in errors refer to the input, before sampling.
+
+    `max_texts` takes a seeded uniform sample (in input order) of at most that many rows.
+    """
+    dataset, column = open_text_dataset(spec, column, chat=chat, blank=blank)
+    texts = list(dataset[column])
+    if max_texts is not None and len(texts) > max_texts:
+        picked = np.sort(np.random.default_rng(seed).choice(len(texts), size=max_texts, replace=False))
+        texts = [texts[i] for i in picked]
+    return column, texts
+
+
+def check_plain_texts(texts: Iterable[Any], *, min_count: int = 1, what: str = "texts") -> list[str]:
+    """Non-blank strings only: what the n-gram and embedding metrics accept."""
+    return check_texts(texts, chat=False, blank=False, min_count=min_count, what=what)
+
+
+def read_feature_ids(path: str | Path) -> list[int]:
+    """A JSON file holding a list of feature ids (e.g. `--relevant-features`), checked."""
+    import json
+
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError as exc:
+        raise FacInputError(f"{path}: no such file (expected a JSON list of feature ids).") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FacInputError(
+            f"{path} is not valid JSON ({exc}); expected a list of feature ids like [12, 40, 7]."
+        ) from exc
+    if not isinstance(data, list) or not all(isinstance(x, int) and not isinstance(x, bool) for x in data):
+        shown = json.dumps(data)[:80]
+        raise FacInputError(f"{path} must hold a JSON list of integer feature ids like [12, 40, 7], got {shown}.")
+    return data

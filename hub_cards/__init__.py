@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from importlib import resources
+from typing import Any
+
+from fac_datasets.templating import render_template
 
 
-def render(template_name: str, **values) -> str:
+def render(template_name: str, **values: Any) -> str:
     """Render one of the templates in this folder with `values`."""
-    import jinja2  # a dependency of transformers and huggingface_hub cards
-
-    text = (resources.files(__name__) / template_name).read_text(encoding="utf-8")
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    return env.from_string(text).render(**values)
+    return render_template(__name__, template_name, **values)

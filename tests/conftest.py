@@ -21,13 +21,12 @@ CORPUS = [
     "Summarize the report in three bullet points for the committee.",
 ]
 CHAT_TEMPLATE = (
-    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n"
-    "{{ message['content'] }}<|im_end|>\n{% endfor %}"
+    "{% for message in messages %}<|im_start|>{{ message['role'] }}\n{{ message['content'] }}<|im_end|>\n{% endfor %}"
 )
 
 
 def build_tiny_tokenizer():
-    from tokenizers import Tokenizer, models, pre_tokenizers, trainers, decoders
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
     from transformers import PreTrainedTokenizerFast
 
     tok = Tokenizer(models.BPE(unk_token="<unk>"))
@@ -85,6 +84,18 @@ def tiny_model_dir(tmp_path_factory, tiny_tokenizer):
 
 @pytest.fixture()
 def tiny_backbone(tiny_model_dir):
-    from fac_datasets.backbone import Backbone
+    from fac_datasets.features.backbone import Backbone
 
     return Backbone.load(str(tiny_model_dir), layer=2, max_length=64)
+
+
+@pytest.fixture(scope="session")
+def tiny_sae_dir(tmp_path_factory):
+    """An identity-like SAE folder that fits the tiny model's width (32) at layer 2."""
+    from helpers import identity_sae
+
+    from fac_datasets.sae.io import save_sae
+
+    sae = identity_sae(32, k=3)
+    sae.cfg.model_name = "tiny"
+    return save_sae(sae, tmp_path_factory.mktemp("tiny-sae"))

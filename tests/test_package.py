@@ -11,7 +11,7 @@ def test_import_is_light_and_exports_resolve():
         "import sys, fac_datasets\n"
         "assert 'torch' not in sys.modules, 'import fac_datasets pulled in torch'\n"
         "from fac_datasets import FeatureAnnotator, FeatureCounts, compute_coverage, measure_fac\n"
-        "assert FeatureAnnotator.__module__ == 'fac_datasets.annotate'\n"
+        "assert FeatureAnnotator.__module__ == 'fac_datasets.features.annotator'\n"
         "print(fac_datasets.__version__)\n"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
@@ -20,8 +20,9 @@ def test_import_is_light_and_exports_resolve():
 
 
 def test_unknown_attribute_is_an_attribute_error():
-    import fac_datasets
     import pytest
+
+    import fac_datasets
 
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         fac_datasets.nope  # noqa: B018

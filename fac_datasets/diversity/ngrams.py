@@ -14,10 +14,11 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from typing import Iterable, Literal
+from collections.abc import Iterable
+from typing import Literal
 
-from fac_datasets.diversity.texts import check_texts
 from fac_datasets.errors import FacInputError
+from fac_datasets.inputs import check_plain_texts
 
 Tokenizer = Literal["word", "whitespace"]
 Aggregate = Literal["corpus", "mean"]
@@ -86,7 +87,7 @@ def distinct_n(
     "mean" averages the per-text ratio over texts that have at least one n-gram (texts shorter
     than n are skipped). Raises FacInputError if no text has n tokens.
     """
-    items = check_texts(texts)
+    items = check_plain_texts(texts)
     return distinct_of_tokens([tokenize(t, tokenizer) for t in items], n, aggregate)
 
 
@@ -107,8 +108,10 @@ def ngram_entropy(texts: Iterable[str], n: int = 2, *, tokenizer: Tokenizer = "w
     H_n = -sum_g p(g) log p(g), p(g) = count(g) / total n-grams (the "Ent-n" of Zhang et al.,
     2018). 0 when all n-grams are the same; log(total) when all are different.
     """
-    items = check_texts(texts)
+    items = check_plain_texts(texts)
     counts = ngram_counts([tokenize(t, tokenizer) for t in items], n)
     if not counts:
-        raise FacInputError(f"No {n}-grams: every text has fewer than {n} tokens, so the {n}-gram entropy is undefined.")
+        raise FacInputError(
+            f"No {n}-grams: every text has fewer than {n} tokens, so the {n}-gram entropy is undefined."
+        )
     return entropy_of_counts(counts, base)

@@ -9,13 +9,13 @@ full-corpus value (a U-statistic); the result says whether and how it was sample
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Iterable
 
 import numpy as np
 
-from fac_datasets.diversity.texts import check_texts
 from fac_datasets.errors import FacInputError
+from fac_datasets.inputs import check_plain_texts
 
 DEFAULT_SAMPLE_SIZE = 2000
 
@@ -69,7 +69,7 @@ def pair_cosdist(
     """Mean pairwise cosine distance over i != j of sentence embeddings (exact up to sample_size texts)."""
     from fac_datasets.diversity.embeddings import embed
 
-    items = check_texts(texts, min_count=2)
+    items = check_plain_texts(texts, min_count=2)
     picked = sample_indices(len(items), sample_size, seed)
     used = items if picked is None else [items[i] for i in picked]
     value = mean_pairwise_cosine_distance(embed(used, model=model, batch_size=batch_size))

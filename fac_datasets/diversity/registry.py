@@ -1,4 +1,4 @@
-"""The metrics `fac diversity` knows, by name: add one with `register_metric` (FAC will).
+"""The metrics `fac diversity` knows, by name (FAC among them); add one with `register_metric`.
 
 A metric is a callable `(corpus, **options) -> {column: value}`. It gets a `Corpus`, not bare
 texts, so metrics that share an expensive step (sentence embeddings, POS tags) compute it once
@@ -8,12 +8,13 @@ per dataset.
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Callable
 
 import numpy as np
 
+from fac_datasets.config import CoverageConfig
 from fac_datasets.diversity import ngrams
 from fac_datasets.errors import FacInputError
 
@@ -43,9 +44,7 @@ class Corpus:
     @cached_property
     def feature_rows(self):
         """SAE features per text (embedded default backbone + SAE), for FAC."""
-        from fac_datasets.fac import annotate_rows
-
-        return annotate_rows(self.texts, default_extractor())
+        return default_extractor().extract_rows(self.texts)
 
     @cached_property
     def word_tokens(self) -> list[list[str]]:
@@ -55,18 +54,17 @@ class Corpus:
 @functools.lru_cache(maxsize=1)
 def default_extractor():
     """One embedded backbone + SAE per process, shared by every corpus."""
-    from fac_datasets.loading import load_extractor
+    from fac_datasets.features.extractor import load_extractor
 
-    return load_extractor("default", "default")
+    return load_extractor()
 
 
 def pooled_anchor(corpora: list[Corpus]):
     """FeatureCounts of all corpora together: FAC's anchor when no --anchor is given."""
-    from fac_datasets.counts import FeatureCounts
-    from fac_datasets.fac import extractor_provenance
+    from fac_datasets.features.counts import FeatureCounts
 
     extractor = default_extractor()
-    counts = [FeatureCounts.from_rows(c.feature_rows, extractor.sae.d_sae, extractor_provenance(extractor)) for c in corpora]
+    counts = [FeatureCounts.from_rows(c.feature_rows, extractor.sae.d_sae, extractor.provenance) for c in corpora]
     return sum(counts[1:], counts[0])
 
 
@@ -134,7 +132,7 @@ def _vendi(corpus: Corpus) -> dict[str, float]:
 
 
 def _fac(corpus: Corpus) -> dict[str, float]:
-    from fac_datasets.coverage import compute_coverage
+    from fac_datasets.coverage.compute import compute_coverage
 
     if corpus.anchor is None:
         raise FacInputError("fac needs an anchor (fac diversity pools all inputs, or takes --anchor).")
@@ -143,10 +141,17 @@ def _fac(corpus: Corpus) -> dict[str, float]:
 
 
 for _spec in (
-    MetricSpec("distinct_n", _distinct, "unique/total word n-grams, corpus-pooled (Li et al. 2016)", ("distinct_1", "distinct_2")),
+    MetricSpec(
+        "distinct_n",
+        _distinct,
+        "unique/total word n-grams, corpus-pooled (Li et al. 2016)",
+        ("distinct_1", "distinct_2"),
+    ),
     MetricSpec("ngram_entropy", _entropy, "Shannon entropy (nats) of word bigram frequencies", ("entropy_2",)),
     MetricSpec("pos_distinct", _pos, "Distinct-2 over spaCy PTB tag sequences", ("pos_distinct_2",)),
-    MetricSpec("pair_cosdist", _pair, "mean cosine distance over pairs i != j, MiniLM embeddings (exact)", ("pair_cosdist",)),
+    MetricSpec(
+        "pair_cosdist", _pair, "mean cosine distance over pairs i != j, MiniLM embeddings (exact)", ("pair_cosdist",)
+    ),
     MetricSpec(
         "semantic_entropy",
         _semantic,
@@ -154,6 +159,12 @@ for _spec in (
         ("semantic_entropy", "meaning_clusters"),
     ),
     MetricSpec("vendi", _vendi, "Vendi score, cosine kernel on MiniLM embeddings (Friedman & Dieng 2023)", ("vendi",)),
-    MetricSpec("fac", _fac, "Feature Activation Coverage of the anchor's features (anchor support >= 3; default SAE)", ("fac", "fac_tokens_per_text")),
+    MetricSpec(
+        "fac",
+        _fac,
+        "Feature Activation Coverage of the anchor's features "
+        f"(anchor support >= {CoverageConfig.default_of('anchor_min_support')}; default SAE)",
+        ("fac", "fac_tokens_per_text"),
+    ),
 ):
     register_metric(_spec)

@@ -8,8 +8,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from fac_datasets.constants import DIVERSITY_JSON, DIVERSITY_MARKDOWN, DIVERSITY_PNG
 from fac_datasets.diversity.registry import Corpus, MetricSpec
 from fac_datasets.errors import FacError
+from fac_datasets.templating import render_template
 
 
 @dataclass
@@ -36,17 +38,19 @@ class DiversityReport:
 
     def to_markdown(self) -> str:
         header = ["dataset", "texts", "tokens/text", *self.columns]
-        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-        for row in self.rows:
-            cells = [row.name, str(row.n_texts), f"{row.tokens_per_text:.1f}"]
-            cells += [_fmt(row.values.get(c)) for c in self.columns]
-            lines.append("| " + " | ".join(cells) + " |")
-        notes = [f"- `{name}`: {text}" for name, text in self.definitions.items()]
-        errors = [f"- {row.name} / {m}: {e}" for row in self.rows for m, e in row.errors.items()]
-        out = "\n".join(lines) + "\n\nDefinitions (docs/metrics.md has the exact ones):\n" + "\n".join(notes) + "\n"
-        if errors:
-            out += "\nNot computed:\n" + "\n".join(errors) + "\n"
-        return out
+        table = [
+            [row.name, str(row.n_texts), f"{row.tokens_per_text:.1f}", *(_fmt(row.values.get(c)) for c in self.columns)]
+            for row in self.rows
+        ]
+        errors = [f"{row.name} / {m}: {e}" for row in self.rows for m, e in row.errors.items()]
+        return render_template(
+            "fac_datasets.diversity",
+            "templates/diversity.md.j2",
+            header=header,
+            table=table,
+            definitions=self.definitions,
+            errors=errors,
+        )
 
     def plot(self, path: Path) -> None:
         """One small panel per column (scales differ), one bar per dataset."""
@@ -61,7 +65,7 @@ class DiversityReport:
         fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.6 * nrows + 0.6), squeeze=False)
         names = [f"{r.name} (n={r.n_texts}, {r.tokens_per_text:.0f} tokens/text)" for r in self.rows]
         colors = [plt.get_cmap("tab10")(i % 10) for i in range(len(names))]
-        for ax, col in zip(axes.flat, cols):
+        for ax, col in zip(axes.flat, cols, strict=True):
             values = [r.values.get(col, float("nan")) for r in self.rows]
             ax.bar(range(len(names)), values, color=colors)
             ax.set_title(col, fontsize=10)
@@ -80,7 +84,11 @@ class DiversityReport:
 
     def write(self, out_dir: Path) -> dict[str, Path]:
         out_dir.mkdir(parents=True, exist_ok=True)
-        paths = {"json": out_dir / "diversity.json", "markdown": out_dir / "diversity.md", "plot": out_dir / "diversity.png"}
+        paths = {
+            "json": out_dir / DIVERSITY_JSON,
+            "markdown": out_dir / DIVERSITY_MARKDOWN,
+            "plot": out_dir / DIVERSITY_PNG,
+        }
         paths["json"].write_text(json.dumps(self.to_dict(), indent=2) + "\n", encoding="utf-8")
         paths["markdown"].write_text(self.to_markdown(), encoding="utf-8")
         self.plot(paths["plot"])
@@ -95,7 +103,9 @@ def _fmt(value: float | None) -> str:
     return f"{value:.4g}"
 
 
-def build_report(corpora: list[Corpus], specs: list[MetricSpec], columns: dict[str, str | None] | None = None) -> DiversityReport:
+def build_report(
+    corpora: list[Corpus], specs: list[MetricSpec], columns: dict[str, str | None] | None = None
+) -> DiversityReport:
     """Run every metric on every corpus; a metric that cannot run on one is recorded, not fatal."""
     rows = []
     for corpus in corpora:

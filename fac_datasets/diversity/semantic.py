@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import math
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from typing import Iterable
 
 import numpy as np
 
-from fac_datasets.diversity.texts import check_texts
 from fac_datasets.errors import FacInputError
+from fac_datasets.inputs import check_plain_texts
 
 DEFAULT_THRESHOLD = 0.75
 
@@ -74,5 +74,5 @@ def semantic_entropy(
     """Entropy (nats) of the texts' distribution over embedding meaning clusters; 0.0 for one text."""
     from fac_datasets.diversity.embeddings import embed
 
-    items = check_texts(texts)
+    items = check_plain_texts(texts)
     return semantic_entropy_of_embeddings(embed(items, model=model, batch_size=batch_size), threshold)

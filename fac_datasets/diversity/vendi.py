@@ -8,11 +8,11 @@ Ranges from 1 (all texts embed identically) to min(n, d).
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import numpy as np
 
-from fac_datasets.diversity.texts import check_texts
+from fac_datasets.inputs import check_plain_texts
 
 
 def vendi_of_embeddings(embeddings: np.ndarray) -> float:
@@ -27,5 +27,5 @@ def vendi_score(texts: Iterable[str], *, model: str = "default", batch_size: int
     """Vendi score of the texts' sentence embeddings; 1.0 for one text."""
     from fac_datasets.diversity.embeddings import embed
 
-    items = check_texts(texts)
+    items = check_plain_texts(texts)
     return vendi_of_embeddings(embed(items, model=model, batch_size=batch_size))

@@ -43,7 +43,19 @@ def write_sae_card(sae: TopKSAE, folder: Path) -> Path:
         sweep=sweep.get("rows"),
         sweep_tokens=sweep.get("n_tokens"),
         sweep_note=sweep.get("note", ""),
-        **{key: record[key] for key in ("n_train_tokens", "n_heldout_tokens", "fvu_heldout", "l0_heldout", "dead_fraction", "corpus", "config", "seconds")},
+        **{
+            key: record[key]
+            for key in (
+                "n_train_tokens",
+                "n_heldout_tokens",
+                "fvu_heldout",
+                "l0_heldout",
+                "dead_fraction",
+                "corpus",
+                "config",
+                "seconds",
+            )
+        },
     )
     path = folder / "README.md"
     path.write_text(text, encoding="utf-8")

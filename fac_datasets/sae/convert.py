@@ -34,7 +34,9 @@ def from_reference_checkpoint(path: str | Path, model_name: str | None = None, l
         raise FacSAEError(f"{path} is corrupt or truncated, or not a torch checkpoint ({exc}).") from exc
     if not isinstance(blob, dict) or "weight" not in blob or "config" not in blob:
         keys = sorted(blob) if isinstance(blob, dict) else type(blob).__name__
-        raise FacSAEError(f"{path} is not a reference-format SAE checkpoint: expected keys 'weight' and 'config', got {keys}.")
+        raise FacSAEError(
+            f"{path} is not a reference-format SAE checkpoint: expected keys 'weight' and 'config', got {keys}."
+        )
     weights, config = blob["weight"], blob["config"]
     missing = {"W_enc", "b_enc", "b_dec"} - set(weights)
     if missing or not {"d_inp", "d_hide", "topK"} <= set(config):

@@ -17,11 +17,12 @@ from pydantic import ValidationError
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
+from fac_datasets.constants import SAE_CFG_FILENAME as CFG_FILENAME
+from fac_datasets.constants import SAE_METADATA_KEY
+from fac_datasets.constants import SAE_WEIGHTS_FILENAME as WEIGHTS_FILENAME
 from fac_datasets.errors import FacSAEError
 from fac_datasets.sae.model import SAEConfig, TopKSAE
 
-CFG_FILENAME = "cfg.json"
-WEIGHTS_FILENAME = "sae_weights.safetensors"
 WEIGHT_SHAPES = {"W_enc": ("d_in", "d_sae"), "b_enc": ("d_sae",), "W_dec": ("d_sae", "d_in"), "b_dec": ("d_in",)}
 _HOOK_RE = re.compile(r"blocks\.(\d+)\.hook_resid_post")
 
@@ -50,7 +51,9 @@ def save_sae(sae: TopKSAE, folder: str | Path) -> Path:
         "metadata": {
             "model_name": cfg.model_name,
             "hook_name": hook_name_for_layer(cfg.layer) if cfg.layer else None,
-            "fac_datasets": cfg.model_dump(exclude={"d_in", "d_sae", "k", "apply_b_dec_to_input", "rescale_acts_by_decoder_norm"}),
+            SAE_METADATA_KEY: cfg.model_dump(
+                exclude={"d_in", "d_sae", "k", "apply_b_dec_to_input", "rescale_acts_by_decoder_norm"}
+            ),
         },
     }
     tensors = {name: getattr(sae, name).detach().float().contiguous() for name in WEIGHT_SHAPES}
@@ -69,7 +72,7 @@ def _config_from_sae_lens(raw: dict, where: Path) -> SAEConfig:
             "fold the normalization into the weights first (sae-lens does this at the end of training)."
         )
     metadata = raw.get("metadata") or {}
-    ours = dict(metadata.get("fac_datasets") or {})
+    ours = dict(metadata.get(SAE_METADATA_KEY) or {})
     if "layer" not in ours or ours["layer"] is None:
         match = _HOOK_RE.fullmatch(str(metadata.get("hook_name") or raw.get("hook_name") or ""))
         ours["layer"] = int(match.group(1)) + 1 if match else None
@@ -102,9 +105,7 @@ def load_sae(folder: str | Path) -> TopKSAE:
     try:
         tensors = load_file(str(weights_path))
     except (SafetensorError, OSError, ValueError) as exc:
-        raise FacSAEError(
-            f"{weights_path} is corrupt or truncated ({exc}); re-download or re-train the SAE."
-        ) from exc
+        raise FacSAEError(f"{weights_path} is corrupt or truncated ({exc}); re-download or re-train the SAE.") from exc
     sae = TopKSAE(cfg)
     for name, dims in WEIGHT_SHAPES.items():
         if name not in tensors:

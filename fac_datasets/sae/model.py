@@ -13,6 +13,8 @@ import torch
 from pydantic import BaseModel, ConfigDict, Field
 from torch import nn
 
+from fac_datasets.config import BackboneConfig
+
 
 class SAEConfig(BaseModel):
     """What the SAE is and what it was trained on; serialised into sae-lens' cfg.json."""
@@ -27,7 +29,9 @@ class SAEConfig(BaseModel):
     model_name: str | None = None
     layer: int | None = Field(default=None, description="residual stream after this many blocks")
     reference_norm: float | None = Field(default=None, description="median token norm in training")
-    outlier_norm_factor: float | None = 3.0
+    outlier_norm_factor: float | None = Field(
+        default=BackboneConfig.default_of("outlier_norm_factor"), description="outlier-token rule used in training"
+    )
     training: dict[str, Any] = Field(default_factory=dict, description="corpus, tokens, metrics")
 
 

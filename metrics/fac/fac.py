@@ -3,8 +3,10 @@
 import datasets
 import evaluate
 
-from fac_datasets.coverage import CoverageConfig
-from fac_datasets.fac import measure_fac
+from fac_datasets.config import CoverageConfig, ExtractorConfig
+from fac_datasets.coverage.measure import measure_fac
+from fac_datasets.errors import FacConfigError
+from fac_datasets.inputs import check_texts
 
 _CITATION = """\
 @article{less_is_enough_2026,
@@ -27,13 +29,10 @@ Args:
     references (list of str, optional): the anchor texts.
     anchor_counts (FeatureCounts, optional): precomputed anchor counts instead of references.
     relevant_features (list of int, optional): task-relevant feature ids.
-    model (str): backbone spec, default "default" (the embedded SmolLM2-135M-Instruct).
-    sae (str): SAE spec, default "default" (the SAE shipped with fac-datasets).
-    layer (int, optional): residual stream after this many blocks; default: the SAE's.
-    threshold (float): minimum pooled activation that counts, default 0.
-    anchor_min_support (int): anchor texts a feature needs to be relevant, default 3.
-    current_min_support (int): current texts a feature needs to count as covered, default 1.
     task (str, optional): task name; until a feature catalog exists it is only recorded.
+    Any field of ExtractorConfig (model, sae, layer, dtype, threshold, max_length, ...) or of
+    CoverageConfig (anchor_min_support, current_min_support, ...), with the defaults and meanings
+    documented there (fac_datasets.config); e.g. model="default" is the embedded SmolLM2-135M-Instruct.
 Returns:
     fac (float), n_relevant (int), n_covered (int), missing (list of int, by anchor support),
     current_mean_tokens (float), anchor_mean_tokens (float), relevance (str: where R came from).
@@ -59,36 +58,31 @@ class Fac(evaluate.Measurement):
             reference_urls=["https://arxiv.org/abs/2602.10388"],
         )
 
-    def compute(self, *, references=None, **kwargs):
-        """`references` are the anchor texts, not row-aligned labels, so they bypass evaluate's batching."""
-        if references is not None:
-            kwargs["anchor_texts"] = references
-        return super().compute(**kwargs)
+    def compute(self, *, data=None, references=None, **kwargs):
+        """`references` are the anchor texts, not row-aligned labels, so they bypass evaluate's batching.
 
-    def _compute(
-        self,
-        data,
-        anchor_texts=None,
-        anchor_counts=None,
-        relevant_features=None,
-        model="default",
-        sae="default",
-        layer=None,
-        threshold=0.0,
-        anchor_min_support=3,
-        current_min_support=1,
-        task=None,
-    ):
+        Inputs are checked here, before evaluate's own batching turns a bad row into a bare
+        IndexError or KeyError.
+        """
+        check_texts(data, min_count=1, what="data (the current texts)")
+        if references is not None:
+            kwargs["anchor_texts"] = check_texts(references, min_count=1, what="references (the anchor texts)")
+        return super().compute(data=data, **kwargs)
+
+    def _compute(self, data, anchor_texts=None, anchor_counts=None, relevant_features=None, task=None, **options):
+        extractor_fields = {k: v for k, v in options.items() if k in ExtractorConfig.model_fields}
+        coverage_fields = {k: v for k, v in options.items() if k in CoverageConfig.model_fields}
+        unknown = sorted(set(options) - set(extractor_fields) - set(coverage_fields))
+        if unknown:
+            known = sorted({*ExtractorConfig.model_fields, *CoverageConfig.model_fields})
+            raise FacConfigError(f"fac.compute got unknown option(s) {unknown}; known: {known}.")
         report = measure_fac(
             data,
             anchor_texts,
             anchor_counts=anchor_counts,
             relevant_features=relevant_features,
-            model=model,
-            sae=sae,
-            layer=layer,
-            threshold=threshold,
-            config=CoverageConfig(anchor_min_support=anchor_min_support, current_min_support=current_min_support),
+            extractor=ExtractorConfig(**extractor_fields),
+            config=CoverageConfig(**coverage_fields),
         )
         return {
             "fac": report.fac,
@@ -97,6 +91,7 @@ class Fac(evaluate.Measurement):
             "missing": report.missing_ids,
             "current_mean_tokens": report.current_mean_tokens,
             "anchor_mean_tokens": report.anchor_mean_tokens,
-            "relevance": report.relevance if relevant_features is not None or task is None else
-            f"task {task!r} named, but no feature catalog yet: {report.relevance}",
+            "relevance": report.relevance
+            if relevant_features is not None or task is None
+            else f"task {task!r} named, but no feature catalog yet: {report.relevance}",
         }

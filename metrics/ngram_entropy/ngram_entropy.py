@@ -10,7 +10,8 @@ from fac_datasets.diversity.ngrams import ngram_entropy
 _CITATION = """\
 @inproceedings{zhang2018generating,
   title = {Generating Informative and Diverse Conversational Responses via Adversarial Information Maximization},
-  author = {Zhang, Yizhe and Galley, Michel and Gao, Jianfeng and Gan, Zhe and Li, Xiujun and Brockett, Chris and Dolan, Bill},
+  author = {Zhang, Yizhe and Galley, Michel and Gao, Jianfeng and Gan, Zhe and Li, Xiujun and Brockett, Chris
+            and Dolan, Bill},
   booktitle = {Advances in Neural Information Processing Systems 31 (NeurIPS 2018)},
   year = {2018}
 }

@@ -1,0 +1,40 @@
+"""The `fac` command line: one typer app; every FacError becomes one red line and exit code 2.
+
+Each module of this package holds one group of verbs as plain functions; they are registered
+here, the one place that lists every verb. Nothing in fac_datasets imports this package.
+"""
+
+from __future__ import annotations
+
+import typer
+from typer.core import TyperGroup
+
+from fac_datasets.cli import coverage, diversity, features, sae
+from fac_datasets.errors import FacError
+
+
+class _FacErrorsAsMessages(TyperGroup):
+    """Errors a user caused (bad file, bad option, missing model) print as one line, no traceback."""
+
+    def invoke(self, ctx: typer.Context):  # noqa: ANN201 - click's signature
+        try:
+            return super().invoke(ctx)
+        except FacError as exc:
+            typer.secho(f"error: {exc}", fg=typer.colors.RED, err=True)
+            raise typer.Exit(code=2) from None
+
+
+app = typer.Typer(
+    cls=_FacErrorsAsMessages,
+    add_completion=False,
+    no_args_is_help=True,
+    help="Feature Activation Coverage for LLM post-training data.",
+)
+
+app.command()(features.demo)
+app.command()(features.annotate)
+app.command()(coverage.coverage)
+app.command("diversity")(diversity.diversity)
+app.command("sae-info")(sae.sae_info)
+app.command("convert-sae")(sae.convert_sae)
+app.command("train-sae")(sae.train_sae)

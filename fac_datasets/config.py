@@ -1,0 +1,153 @@
+"""Typed configs: the one home of every default a user can change.
+
+Each field's docstring is its description; the CLI takes its defaults and `--help` text from
+here (`fac_datasets.cli.options`), and the library functions take these objects, so a default
+is written exactly once. A bad value raises `FacConfigError` naming the field.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from fac_datasets.errors import FacConfigError
+
+Dtype = Literal["float32", "bfloat16"]
+_DTYPE_ALIASES = {"fp32": "float32", "bf16": "bfloat16"}
+
+
+def describe_validation_error(exc: ValidationError, owner: str) -> str:
+    """One line per bad field: 'owner.field: what is wrong (got value)'."""
+    lines = []
+    for error in exc.errors():
+        where = ".".join(str(part) for part in error["loc"]) or "(config)"
+        got = f" (got {error['input']!r})" if "input" in error and not isinstance(error["input"], dict) else ""
+        lines.append(f"{owner}.{where}: {error['msg']}{got}")
+    return "Invalid settings: " + "; ".join(lines)
+
+
+class FacConfig(BaseModel):
+    """Base of every config: unknown keys are errors, values are checked, objects are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True, validate_default=True)
+
+    def __init__(self, /, **data: Any) -> None:
+        try:
+            super().__init__(**data)
+        except ValidationError as exc:
+            raise FacConfigError(describe_validation_error(exc, type(self).__name__)) from exc
+
+    @classmethod
+    def default_of(cls, name: str) -> Any:
+        """The default of one field (for signatures and help texts that must not restate it)."""
+        return cls.model_fields[name].get_default(call_default_factory=True)
+
+
+class BackboneConfig(FacConfig):
+    """How texts become residual-stream activations."""
+
+    model: str = "default"
+    """'default' (embedded SmolLM2-135M-Instruct), a Hub id, a local model folder or a .gguf file."""
+
+    layer: int | None = Field(None, ge=1)
+    """Residual stream after this many decoder blocks; None takes the SAE's layer."""
+
+    dtype: Dtype = "float32"
+    """Backbone dtype: float32 or bfloat16."""
+
+    max_length: int = Field(512, ge=2)
+    """Tokens per text (with the sink token); longer texts are truncated and counted."""
+
+    batch_tokens: int = Field(2048, ge=1)
+    """Padded tokens per forward batch (texts are grouped by length)."""
+
+    max_batch_size: int = Field(64, ge=1)
+    """Texts per forward batch at most."""
+
+    outlier_norm_factor: float | None = Field(3.0, gt=0)
+    """Drop tokens whose residual norm exceeds this many times the SAE's reference norm; None keeps all."""
+
+    @field_validator("dtype", mode="before")
+    @classmethod
+    def _dtype_alias(cls, value: Any) -> Any:
+        return _DTYPE_ALIASES.get(value, value) if isinstance(value, str) else value
+
+
+class ExtractorConfig(BackboneConfig):
+    """Backbone + SAE + pooling: what decides each text's features."""
+
+    sae: str = "default"
+    """'default' (shipped SAE), an sae-lens folder, a reference checkpoint, or sae-lens:RELEASE/SAE_ID."""
+
+    threshold: float = Field(0.0, ge=0)
+    """Minimum pooled (max over content tokens) activation that makes a feature active in a text."""
+
+    outlier_norm_factor: float | None = Field(None, gt=0)
+    """Outlier-token rule (see BackboneConfig); None takes the factor the SAE was trained with."""
+
+
+class AnnotatorConfig(ExtractorConfig):
+    """Everything that changes the annotations of `FeatureAnnotator`, and so its cache key."""
+
+    column: str = "text"
+    """Dataset column with the texts (strings or chat message lists)."""
+
+
+class CoverageConfig(FacConfig):
+    """Which features count as relevant and covered, and how the rarefaction curve is drawn."""
+
+    anchor_min_support: int = Field(3, ge=1)
+    """Anchor texts a feature must be active in to be relevant (when no relevant ids are given)."""
+
+    current_min_support: int = Field(1, ge=1)
+    """Current texts a feature must be active in to count as covered."""
+
+    rarefaction_fractions: tuple[float, ...] = (0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 1.0)
+    """Subset sizes of the rarefaction curve, as fractions of the current set."""
+
+    rarefaction_seeds: int = Field(3, ge=1)
+    """Random orderings averaged per rarefaction point."""
+
+
+class TrainSAEConfig(FacConfig):
+    """Everything that decides a trained SAE; recorded in its card."""
+
+    model: str = BackboneConfig.default_of("model")
+    """Backbone spec whose activations the SAE learns."""
+
+    layer: int = Field(15, ge=1)
+    """Residual stream after this many blocks (15 of SmolLM2's 30: mid-depth)."""
+
+    collect_dtype: Dtype = "bfloat16"
+    """Backbone dtype while collecting activations."""
+
+    max_length: int = BackboneConfig.default_of("max_length")
+    """Tokens per corpus chunk."""
+
+    outlier_norm_factor: float = Field(BackboneConfig.default_of("outlier_norm_factor"), gt=0)
+    """Tokens above this many times the median norm are left out of training (and later of coverage)."""
+
+    d_sae: int = Field(4608, ge=1)
+    """Latents (8x the embedded model's width)."""
+
+    k: int = Field(32, ge=1)
+    """Active latents per token (TopK)."""
+
+    lr: float = Field(5e-4, gt=0)
+    """Adam learning rate (decays to a tenth)."""
+
+    batch_size: int = Field(2048, ge=1)
+    """Tokens per training step."""
+
+    epochs: int = Field(1, ge=1)
+    """Passes over the collected activations."""
+
+    max_train_tokens: int | None = Field(None, ge=1)
+    """Cap on training tokens (quick runs)."""
+
+    seed: int = 0
+    """Seed of initialisation and batch order."""
+
+    shard_chunks: int = Field(256, ge=1)
+    """Corpus chunks per activation shard (the unit a resumed run skips)."""

@@ -1,0 +1,149 @@
+"""The `fac` evaluate module (by path and by bare name) and `fac coverage`, on the tiny model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from helpers import TEXTS
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_fac_module_by_path(tiny_model_dir, tiny_sae_dir):
+    import evaluate
+
+    fac = evaluate.load(str(REPO / "metrics" / "fac"))
+    common = {"model": str(tiny_model_dir), "sae": str(tiny_sae_dir), "anchor_min_support": 1}
+    same = fac.compute(data=TEXTS, references=TEXTS, **common)
+    assert same["fac"] == 1.0 and same["missing"] == []
+    part = fac.compute(data=TEXTS[:1], references=TEXTS, **common)
+    assert 0 < part["fac"] < 1
+    assert part["n_covered"] + len(part["missing"]) == part["n_relevant"]
+    assert part["current_mean_tokens"] > 0
+
+
+@pytest.mark.parametrize("offline", ["1", None])
+def test_fac_module_by_bare_name_from_any_directory(tmp_path, tiny_model_dir, tiny_sae_dir, offline):
+    script = (
+        "import json, evaluate, fac_datasets\n"
+        "fac = evaluate.load('fac')\n"
+        f"print(json.dumps(fac.compute(data=['Write a poem.'], references={TEXTS!r}, model={str(tiny_model_dir)!r}, "
+        f"sae={str(tiny_sae_dir)!r}, anchor_min_support=1)))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "HF_EVALUATE_OFFLINE"}
+    env["HF_MODULES_CACHE"] = str(tmp_path / "modules")
+    if offline:
+        env["HF_EVALUATE_OFFLINE"] = offline
+    result = subprocess.run(
+        [sys.executable, "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert 0 < json.loads(result.stdout.strip().splitlines()[-1])["fac"] < 1
+
+
+def write_jsonl(path: Path, texts: list, key: str = "text") -> Path:
+    path.write_text("".join(json.dumps({key: t}) + "\n" for t in texts))
+    return path
+
+
+def test_fac_coverage_cli_writes_json_png_html(tmp_path, tiny_model_dir, tiny_sae_dir):
+    anchor = write_jsonl(tmp_path / "anchor.jsonl", TEXTS, "prompt")
+    current = write_jsonl(tmp_path / "current.jsonl", TEXTS[:2], "prompt")
+    out = tmp_path / "report"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fac_datasets.cli",
+            "coverage",
+            "--anchor",
+            str(anchor),
+            "--current",
+            str(current),
+            "--out",
+            str(out),
+            "--model",
+            str(tiny_model_dir),
+            "--sae",
+            str(tiny_sae_dir),
+            "--anchor-min-support",
+            "1",
+            "--task",
+            "instruction_following",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    report = json.loads(result.stdout)
+    assert 0 < report["fac"] < 1
+    assert report["provenance"]["task"] == "instruction_following" and report["provenance"]["sae"]
+    assert "no feature catalog" in report["notes"][-1]
+    assert report["rarefaction"][-1]["n"] == 2
+    assert report["missing"] == sorted(report["missing"], key=lambda m: (-m["anchor_support"], m["feature"]))
+    html = (out / "coverage.html").read_text()
+    assert "data:image/png;base64," in html and f"{report['fac']:.3f}" in html
+    assert (out / "coverage.png").read_bytes()[:4] == b"\x89PNG"
+    # the saved anchor counts are reusable as --anchor
+    again = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fac_datasets.cli",
+            "coverage",
+            "--anchor",
+            str(out / "anchor_counts.json"),
+            "--current",
+            str(current),
+            "--out",
+            str(tmp_path / "again"),
+            "--model",
+            str(tiny_model_dir),
+            "--sae",
+            str(tiny_sae_dir),
+            "--anchor-min-support",
+            "1",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert again.returncode == 0, again.stderr[-3000:]
+    assert json.loads(again.stdout)["fac"] == report["fac"]
+
+
+def test_fac_coverage_cli_bad_column_is_one_clear_line(tmp_path, tiny_model_dir, tiny_sae_dir):
+    anchor = write_jsonl(tmp_path / "anchor.jsonl", TEXTS, "prompt")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "fac_datasets.cli",
+            "coverage",
+            "--anchor",
+            str(anchor),
+            "--current",
+            str(anchor),
+            "--out",
+            str(tmp_path / "o"),
+            "--model",
+            str(tiny_model_dir),
+            "--sae",
+            str(tiny_sae_dir),
+            "--text-column",
+            "body",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    assert "no column 'body'; columns are ['prompt']" in result.stderr and "Traceback" not in result.stderr

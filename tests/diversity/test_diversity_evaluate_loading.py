@@ -1,0 +1,200 @@
+"""The packaged metrics/ modules load with evaluate.load: by path, and by bare name after
+`import fac_datasets`, from any cwd, offline, with or without HF_EVALUATE_OFFLINE, from a wheel.
+
+evaluate state (its modules cache, HF_EVALUATE_OFFLINE) is read at import time, so each case
+runs in a fresh interpreter with its own HF_MODULES_CACHE and a tmp cwd.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from fac_datasets.evaluate_modules import available_modules, metrics_dir, module_path
+
+REPO = Path(__file__).resolve().parents[2]
+OURS = ["distinct_n", "ngram_entropy", "pos_distinct", "pair_cosdist", "semantic_entropy", "vendi"]
+
+
+def run_python(code: str, cwd: Path, offline: bool, python: str = sys.executable, **extra_env: str) -> str:
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_EVALUATE_OFFLINE", "PYTHONPATH")}
+    env.update(HF_MODULES_CACHE=str(cwd / "hf_modules"), FAC_DATASETS_CACHE=str(cwd / "fac_cache"), OMP_NUM_THREADS="1")
+    # Any attempt to reach the Hub fails at once instead of hanging: nothing listens there.
+    env.update(HF_ENDPOINT="http://127.0.0.1:9", **extra_env)
+    if offline:
+        env["HF_EVALUATE_OFFLINE"] = "1"
+    proc = subprocess.run(
+        [python, "-c", textwrap.dedent(code)], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout
+
+
+def test_every_module_folder_is_found_with_its_card():
+    found = available_modules()
+    assert set(OURS) <= set(found)
+    for name in OURS:
+        assert found[name] == metrics_dir() / name / f"{name}.py"
+        card = (metrics_dir() / name / "README.md").read_text()
+        front = re.match(r"^---\n(.*?)\n---\n", card, re.S)
+        assert front, f"{name}/README.md has no YAML front matter"
+        assert "- measurement" in front.group(1) and "# Measurement Card for" in card
+    assert module_path("distinct_n") == found["distinct_n"]
+    assert module_path("no_such_metric") is None
+    assert module_path("./distinct_n") is None and module_path("org/distinct_n") is None
+
+
+LOAD_ALL = f"""
+    import fac_datasets, evaluate, json, os
+    out = {{}}
+    for name in {OURS!r}:
+        module = evaluate.load(name)
+        assert type(module).__module__.startswith(f"evaluate_modules.metrics.{{name}}."), type(module).__module__
+        out[name] = module.name
+    out["distinct"] = evaluate.load("distinct_n").compute(data=["The cat sat.", "The dog sat.", "A cat ran!"], n=2)
+    out["entropy"] = evaluate.load("ngram_entropy").compute(data=["a b a b"], n=1, base=2)
+    out["by_path"] = evaluate.load(os.path.join({str(metrics_dir())!r}, "distinct_n")).compute(data=["a b", "a b"], n=2)
+    print(json.dumps(out))
+"""
+
+
+def test_bare_names_load_from_a_tmp_cwd_with_evaluate_online_mode(tmp_path):
+    """HF_EVALUATE_OFFLINE unset: evaluate would ask the Hub first; our names never get there."""
+    out = run_python(LOAD_ALL, tmp_path, offline=False)
+    assert '"distinct": {"distinct_2": 0.8888888888888888}' in out
+    assert '"entropy": {"entropy_1": 1.0}' in out
+    assert '"by_path": {"distinct_2": 0.5}' in out
+
+
+def test_bare_name_with_evaluate_offline_and_evaluate_imported_first(tmp_path):
+    code = """
+        import evaluate                      # imported before fac_datasets: wrapped on import
+        try:
+            evaluate.load("distinct_n")
+        except FileNotFoundError:
+            print("not found before import fac_datasets")
+        import fac_datasets
+        print(evaluate.load("distinct_n").compute(data=["a b a b", "c d"], n=2, aggregate="mean"))
+        try:
+            evaluate.load("no_such_metric_xyz")
+        except FileNotFoundError:
+            print("unknown names still fail")
+    """
+    out = run_python(code, tmp_path, offline=True)
+    assert "not found before import fac_datasets" in out
+    assert "{'distinct_2': 0.8333333333333333}" in out
+    assert "unknown names still fail" in out
+
+
+def test_a_module_in_the_cwd_still_wins(tmp_path):
+    """evaluate's own precedence is kept: ./distinct_n/distinct_n.py shadows the packaged one."""
+    local = tmp_path / "distinct_n"
+    local.mkdir()
+    (local / "distinct_n.py").write_text(
+        textwrap.dedent(
+            """
+            import datasets
+            import evaluate
+
+            class Local(evaluate.Measurement):
+                def _info(self):
+                    return evaluate.MeasurementInfo(description="", citation="", inputs_description="",
+                        features=datasets.Features({"data": datasets.Value("string")}))
+                def _compute(self, data):
+                    return {"local": len(data)}
+            """
+        )
+    )
+    out = run_python(
+        "import fac_datasets, evaluate; print(evaluate.load('distinct_n').compute(data=['x']))", tmp_path, offline=False
+    )
+    assert "{'local': 1}" in out
+
+
+def test_import_fac_datasets_stays_light(tmp_path):
+    code = (
+        "import sys, fac_datasets; "
+        "print(sorted(m for m in ('torch', 'evaluate', 'datasets', 'spacy') if m in sys.modules))"
+    )
+    assert run_python(code, tmp_path, offline=False).strip() == "[]"
+
+
+@pytest.mark.slow
+def test_bare_names_load_from_an_installed_wheel(tmp_path):
+    """Build the wheel, install it --no-deps into a throwaway venv that sees .venv's deps but not
+    the editable checkout, and load by bare name from a tmp cwd."""
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "--no-build-isolation", "-w", str(wheels), str(REPO)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    wheel = next(wheels.glob("fac_datasets-*.whl"))
+    venv = tmp_path / "venv"
+    subprocess.run([sys._base_executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+    site = next(venv.glob("lib/python*/site-packages"))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(site), str(wheel)],
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
+    deps = next(Path(p) for p in sys.path if p.endswith("site-packages") and Path(p).is_dir())
+    # A plain path line: .venv's own .pth files (the editable install's finder) are not run.
+    (site / "zz_project_deps.pth").write_text(str(deps) + "\n")
+    work = tmp_path / "cwd"
+    work.mkdir()
+    code = """
+        import fac_datasets, evaluate
+        from fac_datasets.evaluate_modules import available_modules, metrics_dir
+        print(fac_datasets.__file__)
+        print(metrics_dir())
+        print(sorted(available_modules()))
+        print(evaluate.load("distinct_n").compute(data=["a b", "a b"], n=2))
+    """
+    out = run_python(code, work, offline=False, python=str(venv / "bin" / "python")).splitlines()
+    assert out[0].startswith(str(site)) and out[1].startswith(str(site))
+    for name in OURS:
+        assert name in out[2]
+        assert (Path(out[1]) / name / "README.md").is_file()
+    assert out[3] == "{'distinct_2': 0.5}"
+
+
+@pytest.mark.slow
+def test_model_backed_modules_compute_through_evaluate(tmp_path):
+    """The spaCy and MiniLM shims, through evaluate.load by bare name, evaluate offline."""
+    from fac_datasets.cache import cache_root
+
+    code = """
+        import math
+        import fac_datasets, evaluate
+        from fac_datasets.errors import FacInputError
+        print("pos", evaluate.load("pos_distinct").compute(data=["The cat sat.", "A dog ran."]))
+        pair = evaluate.load("pair_cosdist").compute(data=["How do I bake bread?", "The stock market fell today."])
+        print("pair", pair["n_used"], pair["sampled"], pair["seed"], 0.5 < pair["pair_cosdist"] < 1.2)
+        sampled = evaluate.load("pair_cosdist").compute(data=["a b", "c d", "e f", "g h"], sample_size=2, seed=5)
+        print("sampled", sampled["n_texts"], sampled["n_used"], sampled["sampled"], sampled["seed"])
+        se = evaluate.load("semantic_entropy").compute(
+            data=["Give me a bread recipe.", "What is a recipe for bread?", "The stock market fell."])
+        expected = -(2/3*math.log(2/3) + 1/3*math.log(1/3))
+        print("se", se["n_clusters"], round(se["semantic_entropy"], 6) == round(expected, 6))
+        print("vendi", round(evaluate.load("vendi").compute(data=["hello there", "hello there"])["vendi"], 6))
+        try:
+            evaluate.load("distinct_n").compute(data=[])
+        except FacInputError as exc:
+            print("empty:", exc)
+    """
+    out = run_python(code, tmp_path, offline=True, FAC_DATASETS_CACHE=str(cache_root()))
+    assert "pos {'pos_distinct_2': 0.5}" in out
+    assert "pair 2 False None True" in out
+    assert "sampled 4 2 True 5" in out
+    assert "se 2 True" in out
+    assert "vendi 1.0" in out
+    assert "empty: Got 0 texts" in out

@@ -1,0 +1,40 @@
+"""Small builders several test folders share (SAEs with known behaviour, example texts)."""
+
+from __future__ import annotations
+
+import torch
+
+from fac_datasets.sae.model import SAEConfig, TopKSAE
+
+TEXTS = [
+    "Write a poem about the sea.",
+    "How do I reverse a list in Python?",
+    "The quick brown fox jumps over the lazy dog.",
+    "",
+    "Summarize the report in three bullet points.",
+    "She sells sea shells by the sea shore.",
+]
+
+
+def random_sae(d_in=16, d_sae=64, k=4, seed=0, **cfg) -> TopKSAE:
+    gen = torch.Generator().manual_seed(seed)
+    sae = TopKSAE(SAEConfig(d_in=d_in, d_sae=d_sae, k=k, model_name="tiny", layer=2, **cfg))
+    for name in ("W_enc", "b_enc", "W_dec", "b_dec"):
+        param = getattr(sae, name)
+        param.data.copy_(torch.randn(param.shape, generator=gen) * 0.5)
+    return sae
+
+
+def dense(top_acts, top_indices, d_sae):
+    out = torch.zeros(top_acts.shape[0], d_sae)
+    return out.scatter_(1, top_indices, top_acts)
+
+
+def identity_sae(d_in: int, k: int | None = None) -> TopKSAE:
+    """W_enc = [I, -I]: with k = d_in it reconstructs any x exactly (FVU 0); smaller k keeps
+    each token's k largest coordinates (sparser features, FVU < 1)."""
+    sae = TopKSAE(SAEConfig(d_in=d_in, d_sae=2 * d_in, k=k or d_in, apply_b_dec_to_input=False, layer=2))
+    eye = torch.eye(d_in)
+    sae.W_enc.data.copy_(torch.cat([eye, -eye], dim=1))
+    sae.W_dec.data.copy_(torch.cat([eye, -eye], dim=0))
+    return sae
