@@ -7,7 +7,8 @@ of chat messages ({'role', 'content'}). Every bad row is reported by its number 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -89,6 +90,18 @@ def _is_empty_file(path: Path) -> bool:
     return False
 
 
+@contextmanager
+def _quiet_datasets_errors() -> Iterator[None]:
+    from datasets.utils import logging as datasets_logging
+
+    previous = datasets_logging.get_verbosity()
+    datasets_logging.set_verbosity(datasets_logging.CRITICAL)
+    try:
+        yield
+    finally:
+        datasets_logging.set_verbosity(previous)
+
+
 def open_dataset(spec: str | Path, split: str = "train"):
     """A `datasets.Dataset` from a data file, a `save_to_disk` folder, or a Hub dataset id."""
     import datasets
@@ -109,7 +122,8 @@ def open_dataset(spec: str | Path, split: str = "train"):
         if _is_empty_file(path):
             raise FacInputError(f"{path} is empty: there are no rows to read.")
         try:
-            return datasets.load_dataset(builder, data_files=str(path), split="train", **options)
+            with _quiet_datasets_errors():  # our error below says the same in one line
+                return datasets.load_dataset(builder, data_files=str(path), split="train", **options)
         except Exception as exc:  # datasets raises many types for malformed files
             cause = exc.__cause__ or exc
             reason = str(cause).strip() or type(cause).__name__

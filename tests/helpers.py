@@ -2,6 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
 import torch
 
 from fac_datasets.sae.model import SAEConfig, TopKSAE
@@ -38,3 +44,18 @@ def identity_sae(d_in: int, k: int | None = None) -> TopKSAE:
     sae.W_enc.data.copy_(torch.cat([eye, -eye], dim=1))
     sae.W_dec.data.copy_(torch.cat([eye, -eye], dim=0))
     return sae
+
+
+def run_python(code: str, cwd: Path, offline: bool, python: str = sys.executable, **extra_env: str) -> str:
+    """Run `code` in a fresh interpreter with its own evaluate modules cache (evaluate reads its paths at import)."""
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_EVALUATE_OFFLINE", "PYTHONPATH")}
+    env.update(HF_MODULES_CACHE=str(cwd / "hf_modules"), FAC_DATASETS_CACHE=str(cwd / "fac_cache"), OMP_NUM_THREADS="1")
+    # Any attempt to reach the Hub fails at once instead of hanging: nothing listens there.
+    env.update(HF_ENDPOINT="http://127.0.0.1:9", **extra_env)
+    if offline:
+        env["HF_EVALUATE_OFFLINE"] = "1"
+    proc = subprocess.run(
+        [python, "-c", textwrap.dedent(code)], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc.stdout

@@ -5,7 +5,7 @@ import evaluate
 
 from fac_datasets.config import CoverageConfig, ExtractorConfig
 from fac_datasets.coverage.measure import measure_fac
-from fac_datasets.errors import FacConfigError
+from fac_datasets.errors import FacConfigError, FacInputError
 from fac_datasets.inputs import check_texts
 
 _CITATION = """\
@@ -39,8 +39,17 @@ Returns:
 Examples:
     >>> import evaluate, fac_datasets
     >>> fac = evaluate.load("fac")
-    >>> fac.compute(data=["Write a poem."], references=["Write a poem.", "Tell a joke."], anchor_min_support=1)["fac"]
+    >>> result = fac.compute(data=["Write a poem."], references=["Write a poem.", "Tell a joke."], anchor_min_support=1)
+    >>> round(result["fac"], 2), result["n_relevant"], result["current_mean_tokens"]
+    (0.66, 162, 4.0)
 """
+
+
+def _checked(name: str, texts):
+    try:
+        return check_texts(texts, min_count=1)
+    except FacInputError as exc:
+        raise FacInputError(f"fac.compute {name}: {exc}") from exc
 
 
 @evaluate.utils.file_utils.add_start_docstrings(_DESCRIPTION, _KWARGS_DESCRIPTION)
@@ -64,9 +73,9 @@ class Fac(evaluate.Measurement):
         Inputs are checked here, before evaluate's own batching turns a bad row into a bare
         IndexError or KeyError.
         """
-        check_texts(data, min_count=1, what="data (the current texts)")
+        _checked("data (the current texts)", data)
         if references is not None:
-            kwargs["anchor_texts"] = check_texts(references, min_count=1, what="references (the anchor texts)")
+            kwargs["anchor_texts"] = _checked("references (the anchor texts)", references)
         return super().compute(data=data, **kwargs)
 
     def _compute(self, data, anchor_texts=None, anchor_counts=None, relevant_features=None, task=None, **options):

@@ -32,7 +32,7 @@ Returns:
 Examples:
     >>> vendi = evaluate.load("vendi")
     >>> vendi.compute(data=["hello there", "hello there"])
-    {'vendi': 1.0}
+    {'vendi': 1.0...}
 """
 
 

@@ -27,6 +27,25 @@ def test_fac_module_by_path(tiny_model_dir, tiny_sae_dir):
     assert part["current_mean_tokens"] > 0
 
 
+def test_fac_module_bad_inputs_are_clear_errors_before_any_model_load(tiny_model_dir, tiny_sae_dir):
+    """evaluate's own batching used to turn these into a bare IndexError / KeyError."""
+    import evaluate
+
+    from fac_datasets.errors import FacConfigError, FacInputError
+
+    fac = evaluate.load(str(REPO / "metrics" / "fac"))
+    with pytest.raises(FacInputError, match=r"data \(the current texts\): Got 0 texts: at least one text needed"):
+        fac.compute(data=[], references=TEXTS)
+    with pytest.raises(FacInputError, match=r"data \(the current texts\): Row 0 is None"):
+        fac.compute(data=[None], references=TEXTS)
+    with pytest.raises(FacInputError, match=r"references \(the anchor texts\): Row 1 is a int"):
+        fac.compute(data=TEXTS, references=["ok", 3])
+    with pytest.raises(FacConfigError, match=r"unknown option\(s\) \['modle'\]; known: .*'model'"):
+        fac.compute(data=TEXTS, references=TEXTS, modle="default")
+    with pytest.raises(FacConfigError, match="CoverageConfig.anchor_min_support"):
+        fac.compute(data=TEXTS, references=TEXTS, model=str(tiny_model_dir), sae=str(tiny_sae_dir), anchor_min_support=0)
+
+
 @pytest.mark.parametrize("offline", ["1", None])
 def test_fac_module_by_bare_name_from_any_directory(tmp_path, tiny_model_dir, tiny_sae_dir, offline):
     script = (

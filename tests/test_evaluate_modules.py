@@ -15,25 +15,12 @@ import textwrap
 from pathlib import Path
 
 import pytest
+from helpers import run_python
 
 from fac_datasets.evaluate_modules import available_modules, metrics_dir, module_path
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 OURS = ["distinct_n", "ngram_entropy", "pos_distinct", "pair_cosdist", "semantic_entropy", "vendi"]
-
-
-def run_python(code: str, cwd: Path, offline: bool, python: str = sys.executable, **extra_env: str) -> str:
-    env = {k: v for k, v in os.environ.items() if k not in ("HF_EVALUATE_OFFLINE", "PYTHONPATH")}
-    env.update(HF_MODULES_CACHE=str(cwd / "hf_modules"), FAC_DATASETS_CACHE=str(cwd / "fac_cache"), OMP_NUM_THREADS="1")
-    # Any attempt to reach the Hub fails at once instead of hanging: nothing listens there.
-    env.update(HF_ENDPOINT="http://127.0.0.1:9", **extra_env)
-    if offline:
-        env["HF_EVALUATE_OFFLINE"] = "1"
-    proc = subprocess.run(
-        [python, "-c", textwrap.dedent(code)], cwd=cwd, env=env, capture_output=True, text=True, timeout=300
-    )
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return proc.stdout
 
 
 def test_every_module_folder_is_found_with_its_card():
@@ -198,3 +185,61 @@ def test_model_backed_modules_compute_through_evaluate(tmp_path):
     assert "se 2 True" in out
     assert "vendi 1.0" in out
     assert "empty: Got 0 texts" in out
+
+
+def test_hook_rewrites_only_our_bare_names():
+    from fac_datasets.evaluate_modules import _resolve
+
+    assert _resolve("distinct_n") == str(module_path("distinct_n"))
+    for other in ("accuracy", "org/distinct_n", "./distinct_n", "distinct_n.py", "", None, 3):
+        assert _resolve(other) == other
+
+
+def test_metric_path_loads_without_the_hook(tmp_path):
+    import fac_datasets
+    from fac_datasets.errors import FacInputError
+
+    assert fac_datasets.metric_path("fac").endswith("fac/fac.py")
+    with pytest.raises(FacInputError, match="No packaged evaluate module 'nope'; available: .*distinct_n"):
+        fac_datasets.metric_path("nope")
+    code = """
+        import evaluate, fac_datasets, json
+        loading = evaluate.loading
+        loading.evaluation_module_factory = loading.evaluation_module_factory.__wrapped__  # the hook is gone
+        print(json.dumps(evaluate.load(fac_datasets.metric_path("distinct_n")).compute(data=["a b", "a b"], n=2)))
+    """
+    assert run_python(code, tmp_path, offline=True).strip() == '{"distinct_2": 0.5}'
+
+
+DOCTESTS = """
+    import doctest, json, sys, evaluate, fac_datasets
+    failures = {{}}
+    for name in {names!r}:
+        module = evaluate.load(name)  # the class docstring carries the module's examples
+        test = doctest.DocTestParser().get_doctest(
+            module.inputs_description, {{"evaluate": evaluate, "fac_datasets": fac_datasets}}, name, None, 0
+        )
+        assert test.examples, name + " has no examples"
+        runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        runner.run(test, out=sys.stderr.write)
+        failures[name] = [runner.failures, len(test.examples)]
+    print(json.dumps(failures))
+"""
+
+
+def _run_doctests(names: list[str], tmp_path: Path, **env: str) -> dict:
+    import json
+
+    return json.loads(run_python(DOCTESTS.format(names=names), tmp_path, offline=True, **env).strip().splitlines()[-1])
+
+
+def test_docstring_examples_of_the_baseline_modules_run(tmp_path):
+    """evaluate's own habit (tests/test_metric_common.py): every module's examples are doctests."""
+    results = _run_doctests(OURS, tmp_path)
+    assert {name: failed for name, (failed, _) in results.items()} == dict.fromkeys(OURS, 0)
+
+
+@pytest.mark.slow
+def test_docstring_example_of_fac_runs_on_the_embedded_model(tmp_path):
+    results = _run_doctests(["fac"], tmp_path, FAC_DATASETS_CACHE=os.environ.get("FAC_DATASETS_CACHE", ""))
+    assert results == {"fac": [0, 4]}
