@@ -151,3 +151,118 @@ class TrainSAEConfig(FacConfig):
 
     shard_chunks: int = Field(256, ge=1)
     """Corpus chunks per activation shard (the unit a resumed run skips)."""
+
+
+class GenerationParams(FacConfig):
+    """How one answer is sampled; part of every generation's cache key."""
+
+    max_new_tokens: int = Field(256, ge=1)
+    """New tokens per answer at most."""
+
+    temperature: float = Field(0.7, ge=0)
+    """Sampling temperature; 0 is greedy decoding."""
+
+    top_p: float = Field(0.95, gt=0, le=1)
+    """Nucleus sampling: keep the smallest token set with this much probability."""
+
+    seed: int = 0
+    """Sampling seed (local models reseed per batch; servers get it as `seed`)."""
+
+    stop: tuple[str, ...] | None = None
+    """Strings that end an answer (not included in the text); None stops only at end-of-turn."""
+
+    @field_validator("stop")
+    @classmethod
+    def _stop_not_empty(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:
+        if value is not None and any(not s for s in value):
+            raise ValueError("stop strings must be non-empty")
+        return value or None
+
+
+class GeneratorConfig(FacConfig):
+    """Which model answers chat messages, and how calls to it are batched, retried and cached."""
+
+    spec: str = "default"
+    """'default' (embedded SmolLM2-135M-Instruct), 'hf:PATH_OR_HUB_ID' or 'openai:MODEL@BASE_URL'."""
+
+    cache_dir: str | None = None
+    """Folder of the generation caches (one sqlite file per generator); None is <cache root>/generations."""
+
+    concurrency: int = Field(4, ge=1)
+    """Requests in flight at once to an OpenAI-compatible server."""
+
+    max_retries: int = Field(4, ge=0)
+    """Retries of a request after a connection error, timeout, 429 or 5xx."""
+
+    backoff_seconds: float = Field(1.0, ge=0)
+    """First retry delay; doubles with every retry (capped at a minute)."""
+
+    timeout_seconds: float = Field(120.0, gt=0)
+    """Seconds one server request may take."""
+
+    batch_size: int = Field(16, ge=1)
+    """Conversations per `generate` batch of a local model (grouped by prompt length)."""
+
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """Device of a local model; auto is cuda when available, else cpu."""
+
+    @field_validator("cache_dir", mode="before")
+    @classmethod
+    def _path_to_str(cls, value: Any) -> Any:
+        return str(value) if hasattr(value, "__fspath__") else value
+
+
+class SpanConfig(FacConfig):
+    """How span mining picks the example contexts of each feature (`fac_datasets.catalog.spans`)."""
+
+    top_n: int = Field(20, ge=1)
+    """Top-activating contexts kept per feature (explainers read 10-20; more costs memory per feature)."""
+
+    window_before: int = Field(12, ge=0)
+    """Content tokens shown before the peak: a causal model's activation depends only on what precedes it."""
+
+    window_after: int = Field(4, ge=0)
+    """Content tokens shown after the peak (a little of what follows helps a reader, but did not cause it)."""
+
+    random_per_feature: int = Field(10, ge=0)
+    """Activating contexts sampled uniformly per feature; those below their median become the weak examples."""
+
+    contrast_reservoir: int = Field(200, ge=0)
+    """Texts sampled uniformly from the corpus as the pool of contexts in which a feature does not fire."""
+
+    contrast_per_feature: int = Field(10, ge=0)
+    """Non-firing contexts picked from that pool per feature."""
+
+    summary_tokens: int = Field(10, ge=1)
+    """Most frequent peak tokens listed per feature in the catalog's token summary."""
+
+    shard_size: int = Field(2000, ge=1)
+    """Texts per saved shard: the unit a resumed run skips (about 2 minutes on 2 CPU cores with the default)."""
+
+    seed: int = 0
+    """Seed of the random contexts and the contrast pool (sampling does not depend on batching or sharding)."""
+
+
+class InterpretConfig(FacConfig):
+    """How the catalog's LLM stages ask about a feature (`fac_datasets.catalog.explain`, `.verify`, `.judge`)."""
+
+    spans_per_prompt: int = Field(8, ge=1)
+    """Top spans shown per feature when explaining or judging (small models lose track of long prompts)."""
+
+    summary_tokens: int = Field(5, ge=1)
+    """Most frequent peak tokens listed in the explanation prompt."""
+
+    detect_per_class: int = Field(5, ge=1)
+    """Activating and non-activating excerpts each, mixed in one detection-scoring prompt."""
+
+    max_new_tokens: int = Field(64, ge=1)
+    """Answer length of the explain and detect prompts (one line is asked for)."""
+
+    judge_max_new_tokens: int = Field(160, ge=1)
+    """Answer length of the relevance judge (a short analysis, then the decision)."""
+
+    temperature: float = Field(0.0, ge=0)
+    """Sampling temperature of these stages; 0 is greedy, so reruns and caches agree."""
+
+    seed: int = 0
+    """Seed of the excerpt shuffling in detection scoring."""

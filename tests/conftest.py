@@ -99,3 +99,16 @@ def tiny_sae_dir(tmp_path_factory):
     sae = identity_sae(32, k=3)
     sae.cfg.model_name = "tiny"
     return save_sae(sae, tmp_path_factory.mktemp("tiny-sae"))
+
+
+@pytest.fixture()
+def chat_server():
+    """A real OpenAI-compatible HTTP server on 127.0.0.1 whose answers the test scripts."""
+    from helpers import ChatServer
+
+    chat = ChatServer()
+    chat.thread.start()
+    yield chat
+    chat.httpd.shutdown()
+    chat.httpd.server_close()
+    chat.thread.join(timeout=5)

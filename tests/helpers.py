@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 import textwrap
+import threading
+import time
+from collections.abc import Callable
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import torch
@@ -59,3 +64,76 @@ def run_python(code: str, cwd: Path, offline: bool, python: str = sys.executable
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc.stdout
+
+
+class ChatServer:
+    """A real HTTP server on 127.0.0.1; `script(question, n_seen)` decides each answer.
+
+    The script returns "ok", an HTTP status code, or "drop" (close the connection without answering);
+    `reply_text(body, question)` writes the answer of an "ok" (tests script a model's answers with it).
+    """
+
+    def __init__(self) -> None:
+        self.script: Callable[[str, int], object] = lambda question, seen: "ok"
+        self.reply_text: Callable[[dict, str], str] = lambda body, question: f"answer to {question}"
+        self.delay: Callable[[str], float] = lambda question: 0.0
+        self.requests: list[dict] = []
+        self.headers: list[dict] = []
+        self.in_flight = self.max_in_flight = 0
+        self.lock = threading.Lock()
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            timeout = 10
+
+            def log_message(self, *args) -> None:
+                pass
+
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                question = body["messages"][-1]["content"]
+                with owner.lock:
+                    seen = sum(r["messages"][-1]["content"] == question for r in owner.requests)
+                    owner.requests.append(body)
+                    owner.headers.append(dict(self.headers))
+                    owner.in_flight += 1
+                    owner.max_in_flight = max(owner.max_in_flight, owner.in_flight)
+                try:
+                    time.sleep(owner.delay(question))
+                    action = owner.script(question, seen) if self.path == "/v1/chat/completions" else 404
+                    if action == "drop":
+                        self.close_connection = True
+                        return
+                    if action == "ok":
+                        self.reply(200, owner.answer(body, question))
+                    else:
+                        self.reply(int(action), {"error": {"message": f"canned {action}"}})
+                finally:
+                    with owner.lock:
+                        owner.in_flight -= 1
+
+            def reply(self, status: int, payload: dict) -> None:
+                data = json.dumps(payload).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd.daemon_threads = True
+        self.base_url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
+
+    def answer(self, body: dict, question: str) -> dict:
+        words = sum(len(m["content"].split()) for m in body["messages"])
+        return {
+            "id": "x",
+            "object": "chat.completion",
+            "model": body["model"],
+            "choices": [{"index": 0, "message": {"role": "assistant", "content": self.reply_text(body, question)}}],
+            "usage": {"prompt_tokens": words, "completion_tokens": 3, "total_tokens": words + 3},
+        }
+
+    def count(self, question: str) -> int:
+        return sum(r["messages"][-1]["content"] == question for r in self.requests)

@@ -43,7 +43,9 @@ def test_fac_module_bad_inputs_are_clear_errors_before_any_model_load(tiny_model
     with pytest.raises(FacConfigError, match=r"unknown option\(s\) \['modle'\]; known: .*'model'"):
         fac.compute(data=TEXTS, references=TEXTS, modle="default")
     with pytest.raises(FacConfigError, match="CoverageConfig.anchor_min_support"):
-        fac.compute(data=TEXTS, references=TEXTS, model=str(tiny_model_dir), sae=str(tiny_sae_dir), anchor_min_support=0)
+        fac.compute(
+            data=TEXTS, references=TEXTS, model=str(tiny_model_dir), sae=str(tiny_sae_dir), anchor_min_support=0
+        )
 
 
 @pytest.mark.parametrize("offline", ["1", None])

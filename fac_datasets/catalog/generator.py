@@ -1,0 +1,262 @@
+"""The shared `Generator`: chat conversations in, texts out, cached on disk and accounted.
+
+Explanations, verification, the relevance judge and synthesis all call models the same way, so
+one class owns what they have in common: a sqlite cache (a rerun makes zero calls, an interrupted
+run keeps every finished answer), call and token accounting, and failed calls returned as
+`Generation.error` instead of exceptions that would lose the other answers. Backends only turn
+conversations into answers (`transformers_generator`, `openai_generator`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, NamedTuple
+
+from fac_datasets.cache import cache_root
+from fac_datasets.config import GenerationParams, GeneratorConfig
+from fac_datasets.errors import FacConfigError, FacInputError
+
+Conversation = list[dict[str, Any]]
+ACCEPTED_SPECS = (
+    "'default' (the embedded SmolLM2-135M-Instruct), "
+    "'hf:PATH_OR_HUB_ID' (a transformers chat model: local folder or Hub id in the local HF cache), "
+    "'openai:MODEL@BASE_URL' (an OpenAI-compatible server, e.g. openai:llama3@http://localhost:8000/v1)"
+)
+
+
+class Generation(NamedTuple):
+    """One answer. A failed call has `text=None` and `error` set; `cached` says no call was made."""
+
+    text: str | None
+    cached: bool = False
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.text is not None
+
+
+@dataclass
+class GeneratorStats:
+    """What a generator has cost so far. Tokens and seconds count real backend calls only."""
+
+    calls: int = 0
+    """Conversations sent to the backend (each once, however many retries it took)."""
+    cache_hits: int = 0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    errors: int = 0
+    retries: int = 0
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def cache_key(generator_id: str, conversation: Conversation, params: GenerationParams) -> str:
+    """Everything that decides an answer, hashed."""
+    try:
+        blob = json.dumps([generator_id, conversation, params.model_dump()], sort_keys=True)
+    except (TypeError, ValueError) as exc:
+        raise FacInputError(f"A conversation is not JSON-serialisable ({exc}); messages must hold plain data.") from exc
+    return hashlib.sha256(blob.encode()).hexdigest()
+
+
+def cache_file(generator_id: str, cache_dir: str | Path | None = None) -> Path:
+    """The sqlite file of one generator: <cache_dir or cache root/generations>/<sanitized id>/."""
+    root = Path(cache_dir).expanduser() if cache_dir else cache_root() / "generations"
+    readable = re.sub(r"[^A-Za-z0-9._-]+", "_", generator_id).strip("._-")[:80]
+    digest = hashlib.sha256(generator_id.encode()).hexdigest()[:10]  # ids that sanitize alike stay apart
+    return root / f"{readable}-{digest}" / "generations.sqlite3"
+
+
+class GenerationCache:
+    """Successful generations by cache key, in one sqlite file; every put is committed at once."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._lock = threading.Lock()
+        self._conn: sqlite3.Connection | None = None
+
+    def _connect(self) -> sqlite3.Connection:
+        if self._conn is None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(self.path, timeout=30, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(
+                "CREATE TABLE IF NOT EXISTS generations (key TEXT PRIMARY KEY, text TEXT NOT NULL, "
+                "prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, created REAL NOT NULL)"
+            )
+            conn.commit()
+            self._conn = conn
+        return self._conn
+
+    def get(self, key: str) -> Generation | None:
+        with self._lock:
+            row = (
+                self._connect()
+                .execute("SELECT text, prompt_tokens, completion_tokens FROM generations WHERE key = ?", (key,))
+                .fetchone()
+            )
+        return None if row is None else Generation(row[0], True, row[1], row[2], None)
+
+    def put(self, key: str, generation: Generation) -> None:
+        with self._lock:
+            conn = self._connect()
+            conn.execute(
+                "INSERT OR REPLACE INTO generations VALUES (?, ?, ?, ?, ?)",
+                (key, generation.text, generation.prompt_tokens, generation.completion_tokens, time.time()),
+            )
+            conn.commit()
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._connect().execute("SELECT COUNT(*) FROM generations").fetchone()[0]
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is not None:
+                self._conn.close()
+                self._conn = None
+
+
+def check_conversation(conversation: Any, index: int) -> Conversation:
+    """A conversation is a non-empty list of {'role': str, 'content': str} messages."""
+    hint = "pass a list of conversations, each a list of {'role': ..., 'content': ...} messages"
+    if not isinstance(conversation, list) or not conversation:
+        raise FacInputError(f"Conversation {index} is a {type(conversation).__name__}, not a non-empty list; {hint}.")
+    for message in conversation:
+        if not (
+            isinstance(message, dict)
+            and isinstance(message.get("role"), str)
+            and isinstance(message.get("content"), str)
+        ):
+            shown = repr(message)[:200]
+            raise FacInputError(
+                f"Conversation {index} has a message that is not {{'role': str, 'content': str}}: "
+                + f"{shown}; {hint}."
+            )
+    return conversation
+
+
+DoneCallback = Callable[[int, Generation], None]
+
+
+class Generator:
+    """Turns chat conversations into texts; subclasses implement `_run` for one backend."""
+
+    generator_id: str
+    """Stable id of backend + model, part of the cache key and of provenance records."""
+
+    def __init__(self, generator_id: str, config: GeneratorConfig | None = None) -> None:
+        self.generator_id = generator_id
+        self.config = config or GeneratorConfig()
+        self.stats = GeneratorStats()
+        self.cache = GenerationCache(cache_file(generator_id, self.config.cache_dir))
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.generator_id!r})"
+
+    def generate(
+        self,
+        conversations: Sequence[Conversation],
+        params: GenerationParams | None = None,
+        *,
+        progress: bool = False,
+    ) -> list[Generation]:
+        """One `Generation` per conversation, in order; cached answers are reused, new ones cached as they finish."""
+        from tqdm.auto import tqdm
+
+        if isinstance(conversations, (str, dict)):
+            raise FacInputError("generate() takes a list of conversations; wrap a single conversation in a list.")
+        params = params or GenerationParams()
+        convs = [check_conversation(c, i) for i, c in enumerate(conversations)]
+        results: list[Generation | None] = [None] * len(convs)
+        pending: dict[str, list[int]] = {}  # duplicates are generated once
+        for i, conv in enumerate(convs):
+            key = cache_key(self.generator_id, conv, params)
+            hit = None if key in pending else self.cache.get(key)
+            if hit is not None:
+                results[i] = hit
+            else:
+                pending.setdefault(key, []).append(i)
+        hits = len(convs) - sum(len(indices) for indices in pending.values())
+        self._add(cache_hits=hits)
+        if pending:
+            keys = list(pending)
+            bar = tqdm(total=len(convs), initial=hits, desc=self.generator_id, disable=not progress, unit="conv")
+
+            def done(job: int, generation: Generation) -> None:
+                key = keys[job]
+                generation = generation._replace(cached=False)
+                if generation.ok:
+                    self.cache.put(key, generation)
+                with self._lock:
+                    self.stats.calls += 1
+                    self.stats.prompt_tokens += generation.prompt_tokens
+                    self.stats.completion_tokens += generation.completion_tokens
+                    self.stats.errors += 0 if generation.ok else 1
+                    for i in pending[key]:
+                        results[i] = generation
+                    bar.update(len(pending[key]))
+
+            start = time.perf_counter()
+            try:
+                self._run([convs[pending[key][0]] for key in keys], params, done)
+            finally:
+                self._add(seconds=time.perf_counter() - start)
+                bar.close()
+        missing = Generation(None, error=f"{self.generator_id}: the backend returned no answer (a bug; please report)")
+        return [r if r is not None else missing for r in results]
+
+    def _run(self, conversations: list[Conversation], params: GenerationParams, done: DoneCallback) -> None:
+        """Answer every conversation, calling `done(index, generation)` once per index as soon as it is ready.
+
+        Failures are reported as generations with `error` set, so finished answers are cached before a crash.
+        """
+        raise NotImplementedError
+
+    def _add(self, **increments: float) -> None:
+        with self._lock:
+            for name, value in increments.items():
+                setattr(self.stats, name, getattr(self.stats, name) + value)
+
+    def close(self) -> None:
+        """Release the cache file (and, in subclasses, connections)."""
+        self.cache.close()
+
+    def __enter__(self) -> Generator:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def load_generator(spec: str | None = None, config: GeneratorConfig | None = None) -> Generator:
+    """The generator for a spec ('default', 'hf:PATH_OR_HUB_ID', 'openai:MODEL@BASE_URL'); None takes config.spec."""
+    config = config or GeneratorConfig()
+    spec = config.spec if spec is None else spec
+    if not isinstance(spec, str):
+        raise FacConfigError(f"Generator spec must be a string, got {spec!r}. Accepted forms: {ACCEPTED_SPECS}.")
+    spec = spec.strip()
+    if spec == "default" or (spec.startswith("hf:") and spec[3:].strip()):
+        from fac_datasets.catalog.transformers_generator import TransformersGenerator
+
+        return TransformersGenerator("default" if spec == "default" else spec[3:].strip(), config)
+    if spec.startswith("openai:"):
+        from fac_datasets.catalog.openai_generator import OpenAIGenerator, parse_openai_spec
+
+        model, base_url = parse_openai_spec(spec)
+        return OpenAIGenerator(model, base_url, config)
+    raise FacConfigError(f"Unknown generator spec {spec!r}. Accepted forms: {ACCEPTED_SPECS}.")
