@@ -65,7 +65,7 @@ class DiversityReport:
         fig, axes = plt.subplots(nrows, ncols, figsize=(3.2 * ncols, 2.6 * nrows + 0.6), squeeze=False)
         names = [f"{r.name} (n={r.n_texts}, {r.tokens_per_text:.0f} tokens/text)" for r in self.rows]
         colors = [plt.get_cmap("tab10")(i % 10) for i in range(len(names))]
-        for ax, col in zip(axes.flat, cols, strict=True):
+        for ax, col in zip(axes.flat, cols, strict=False):  # the grid may have spare cells
             values = [r.values.get(col, float("nan")) for r in self.rows]
             ax.bar(range(len(names)), values, color=colors)
             ax.set_title(col, fontsize=10)
