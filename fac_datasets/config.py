@@ -109,6 +109,27 @@ class CoverageConfig(FacConfig):
     rarefaction_seeds: int = Field(3, ge=1)
     """Random orderings averaged per rarefaction point."""
 
+    soft_support: int = Field(3, ge=1)
+    """Soft coverage: each relevant feature scores min(1, current support / soft_support), averaged."""
+
+    token_budget: int | None = Field(None, ge=1)
+    """Also report FAC of seeded random current subsets of about this many content tokens (removes length)."""
+
+    budget_seeds: int = Field(5, ge=1)
+    """Random subsets averaged for the token-budget FAC."""
+
+    activation_rule: Literal["any", "quantile", "fraction_of_max"] = "any"
+    """When a feature counts in a text: any (> threshold), quantile (>= its reference q-quantile), fraction_of_max."""
+
+    activation_quantile: float = Field(0.5, ge=0, le=1)
+    """q of the quantile rule: one of the levels stored in the reference stats (0.25, 0.5, 0.75, 0.9)."""
+
+    activation_fraction: float = Field(0.5, gt=0, le=1)
+    """f of the fraction_of_max rule: a feature counts at >= f x its max activation over the anchor."""
+
+    mmd: bool = False
+    """Also report -MMD^2 between current and anchor texts in MiniLM space (a distribution-match baseline)."""
+
 
 class TrainSAEConfig(FacConfig):
     """Everything that decides a trained SAE; recorded in its card."""
@@ -266,3 +287,141 @@ class InterpretConfig(FacConfig):
 
     seed: int = 0
     """Seed of the excerpt shuffling in detection scoring."""
+
+
+class RelevanceConfig(FacConfig):
+    """Which anchor features count as task-relevant (`fac_datasets.catalog.enrichment`)."""
+
+    method: Literal["anchor-support", "enrichment", "ids"] = "anchor-support"
+    """anchor-support (every feature active in the anchor), enrichment (vs reference or contrast), ids (a list)."""
+
+    reference: str = "default"
+    """Reference stats: 'default' (shipped for the default SAE) or a file written by `fac reference-counts`."""
+
+    min_support: int = Field(5, ge=1)
+    """Anchor texts an enriched feature must be active in."""
+
+    min_z: float = 3.0
+    """One-sided z-score of the log-odds ratio (anchor vs reference) a feature must reach."""
+
+    top_k: int | None = Field(None, ge=1)
+    """Keep at most this many enriched features, highest z first; None keeps all that pass."""
+
+    prior_strength: float = Field(10.0, gt=0)
+    """Pseudo-texts of the informative Dirichlet prior (pooled presence rate); shrinks rare features to 0."""
+
+
+class SynthesisConfig(FacConfig):
+    """How missing relevant features are filled with synthesized samples (`fac_datasets.synthesis`)."""
+
+    max_features: int | None = Field(None, ge=1)
+    """Fill only the N missing relevant features with the most anchor support; None: all (never a random fraction)."""
+
+    samples_per_feature: int = Field(2, ge=1)
+    """Accepted samples that must fire a feature before it counts as filled (samples for other features count too)."""
+
+    candidates: int = Field(4, ge=1)
+    """Step-1 candidates per feature, scored by the SAE to pick its contrastive pair."""
+
+    calls_per_feature: int = Field(10, ge=1)
+    """Generator calls per feature at most: candidates, covered samples and retries of unparsable answers."""
+
+    patience: int = Field(6, ge=1)
+    """Give up a feature after this many calls in a row whose samples do not fire it."""
+
+    budget: int | None = Field(None, ge=1)
+    """Generator calls for the whole run at most (cached answers count too, so a resumed run spends the same)."""
+
+    target_fac: float | None = Field(None, gt=0, le=1)
+    """Stop once FAC over the relevant features (current + accepted samples) reaches this; None: fill every feature."""
+
+    filter_threshold: float | None = Field(None, ge=0)
+    """Pooled activation a targeted feature must exceed for a sample to be accepted; None: the extractor's threshold."""
+
+    co_targets: int = Field(0, ge=0)
+    """Extra missing features named in each step-2 prompt: those co-occurring most with the target in anchor texts."""
+
+    novelty: Literal["ngram", "minilm", "off"] = "ngram"
+    """Reject near-duplicates of anchor, current and accepted texts: word 3-gram Jaccard, MiniLM cosine, or off."""
+
+    ngram_threshold: float = Field(0.5, gt=0, le=1)
+    """Word 3-gram Jaccard similarity at or above which a sample is a near-duplicate."""
+
+    minilm_threshold: float = Field(0.9, gt=0, le=1)
+    """MiniLM cosine similarity at or above which a sample is a near-duplicate."""
+
+    spans_in_prompt: int = Field(5, ge=1)
+    """Real top spans (peak marked) shown per feature in each prompt."""
+
+    max_new_tokens: int = Field(300, ge=1)
+    """Answer length of each generation."""
+
+    temperature: float = Field(0.8, ge=0)
+    """Sampling temperature of the generator (the reference sampled at 0.8)."""
+
+    seed: int = 0
+    """Sampling seed passed to the generator (part of every cache key)."""
+
+
+class DownstreamConfig(FacConfig):
+    """How the downstream evaluators (`fac_datasets.downstream`) train and score; recorded in every result."""
+
+    model: str = BackboneConfig.default_of("model")
+    """Backbone of every downstream task: 'default' (embedded SmolLM2-135M-Instruct), a Hub id, a folder or a .gguf."""
+
+    layer: int = Field(TrainSAEConfig.default_of("layer"), ge=1)
+    """Residual stream after this many blocks read by the probe, the reward head and steering (the SAE's layer)."""
+
+    dtype: Dtype = BackboneConfig.default_of("dtype")
+    """dtype of the frozen forward passes (probe, reward, steering); fine-tuning always trains in float32."""
+
+    max_length: int = Field(BackboneConfig.default_of("max_length"), ge=2)
+    """Tokens per text in frozen passes; pairs and A/B prompts lose their start, other texts their end."""
+
+    batch_tokens: int = Field(BackboneConfig.default_of("batch_tokens"), ge=1)
+    """Padded tokens per forward batch (texts are grouped by length)."""
+
+    outlier_norm_factor: float | None = Field(BackboneConfig.default_of("outlier_norm_factor"), gt=0)
+    """Mean pooling skips tokens whose norm exceeds this many times the text's median token norm; None keeps all."""
+
+    seed: int = 0
+    """Seed of sampling, initialisation and batch order: the same seed gives the same result."""
+
+    method: Literal["probe", "finetune"] = "probe"
+    """Toxicity: probe (logistic regression on frozen pooled states) or finetune (top blocks + a head, trained)."""
+
+    probe_c: float = Field(1.0, gt=0)
+    """Inverse L2 strength of the toxicity probe and the Bradley-Terry head (on standardised states)."""
+
+    probe_max_iter: int = Field(2000, ge=1)
+    """L-BFGS iterations of the probe and the Bradley-Terry head at most."""
+
+    trainable_blocks: int = Field(2, ge=1)
+    """Fine-tuning trains the top this-many decoder blocks and the final norm; the blocks below run once, frozen."""
+
+    epochs: int = Field(3, ge=1)
+    """Passes over the training rows of the toxicity fine-tune."""
+
+    instruction_epochs: int = Field(1, ge=1)
+    """Passes over the training pairs of the instruction-following proxy (a few steps keep it CPU-sized)."""
+
+    lr: float = Field(1e-4, gt=0)
+    """AdamW learning rate of the fine-tuned blocks."""
+
+    head_lr: float = Field(1e-3, gt=0)
+    """AdamW learning rate of the new classification head (it starts from scratch)."""
+
+    batch_size: int = Field(8, ge=1)
+    """Rows per fine-tuning step."""
+
+    finetune_max_length: int = Field(256, ge=2)
+    """Tokens per fine-tuning row (longer rows lose their end): bounds the CPU cost of both fine-tunes."""
+
+    multipliers: tuple[float, ...] = Field((1.0, -1.0), min_length=1)
+    """Steering strengths applied to the CAA vector; the first is the headline result."""
+
+    steer_positions: Literal["all", "answer"] = "all"
+    """Where the vector is added: all positions (the FAC reference scripts) or after the question (the CAA paper)."""
+
+    cache_test_states: bool = True
+    """Keep the frozen states of recent test sets in memory, so a study reusing one test set encodes it once."""

@@ -12,7 +12,7 @@ import json
 import os
 import shutil
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -162,6 +162,21 @@ class FeatureCatalog:
         for name in _JSON_COLUMNS:
             row[name] = json.loads(row[name]) if row[name] is not None else None
         return row
+
+    def describe(self, feature_ids: Sequence[int], spans: int = 3, tokens: int = 5) -> dict[int, dict]:
+        """What a user needs to act on a feature: explanation, peak tokens, a few top spans (ids not here skipped)."""
+        described = {}
+        for feature in feature_ids:
+            if feature not in self:
+                continue
+            row = self.row(feature)
+            described[int(feature)] = {
+                "explanation": row[CATALOG_EXPLANATION],
+                "verification_score": row[CATALOG_VERIFICATION_SCORE],
+                "peak_tokens": [f"{e['token']} ({e['count']})" for e in row[CATALOG_TOKEN_SUMMARY][:tokens]],
+                "spans": [span["text"] for span in row[CATALOG_TOP_SPANS][:spans]],
+            }
+        return described
 
     def update(self, values: Mapping[int, Mapping[str, Any]]) -> FeatureCatalog:
         """A new catalog with some features' explanation/explainer/verification_score/relevance set.

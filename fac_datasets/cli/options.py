@@ -11,5 +11,5 @@ from fac_datasets.config import FacConfig
 
 def config_option(config: type[FacConfig], field: str, *flags: str, **kwargs: Any) -> Any:
     """A typer Option for `config.field`: same default, the field's docstring as help."""
-    info = config.model_fields[field]
-    return typer.Option(config.default_of(field), *flags, help=info.description, **kwargs)
+    kwargs.setdefault("help", config.model_fields[field].description)
+    return typer.Option(config.default_of(field), *flags, **kwargs)

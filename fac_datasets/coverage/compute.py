@@ -4,7 +4,8 @@ FAC = |relevant anchor features active in current| / |relevant anchor features|.
 features are given explicitly (ids or, later, a feature catalog) or, without them, taken as the
 features active in at least `anchor_min_support` anchor samples. With a generic SAE the latter
 is nearly every latent, so FAC then says more about length and size than about the task: the
-report therefore carries tokens per text and a rarefaction curve.
+report therefore carries tokens per text and a rarefaction curve, and `variants` puts soft
+coverage, token-budget FAC (and, from callers with texts, -MMD to the anchor) next to it.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from fac_datasets.config import CoverageConfig
+from fac_datasets.coverage.variants import activation_floor, filter_rows, soft_coverage, token_budget_coverage
 from fac_datasets.errors import FacInputError
 from fac_datasets.features.counts import FeatureCounts
 from fac_datasets.features.rows import FeatureRows
@@ -46,6 +48,9 @@ class CoverageReport:
     rarefaction: list[dict] = field(default_factory=list)
     provenance: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
+    activation_rule: str = "any: pooled activation > the extractor threshold"
+    variants: dict = field(default_factory=dict)
+    missing_details: dict = field(default_factory=dict)  # feature -> explanation, peak tokens, spans (a catalog's)
 
     @property
     def missing_ids(self) -> list[int]:
@@ -56,9 +61,9 @@ class CoverageReport:
 
 
 def relevant_features(
-    anchor: FeatureCounts, relevant: Iterable[int] | None, min_support: int
+    anchor: FeatureCounts, relevant: Iterable[int] | None, min_support: int, description: str | None = None
 ) -> tuple[np.ndarray, str]:
-    """The relevant set and a one-line description of where it came from."""
+    """The relevant set and a one-line description of where it came from (`description` overrides it)."""
     if relevant is None:
         ids = anchor.active(min_support)
         return ids, f"anchor support >= {min_support} (no relevance filter: every latent active in the anchor)"
@@ -69,7 +74,7 @@ def relevant_features(
             f"Relevant feature ids {out_of_range[:5].tolist()} are outside 0..{anchor.d_sae - 1} "
             f"(the SAE has {anchor.d_sae} features)."
         )
-    return ids, f"{ids.size} given feature ids"
+    return ids, description or f"{ids.size} given feature ids"
 
 
 def _fac(current_doc_freq: np.ndarray, relevant: np.ndarray, min_support: int) -> float:
@@ -120,26 +125,74 @@ def rarefaction(current: FeatureRows, relevant: np.ndarray, d_sae: int, config: 
     ]
 
 
+def _apply_activation_rule(
+    anchor: FeatureCounts,
+    rows: FeatureRows | None,
+    anchor_rows: FeatureRows | None,
+    config: CoverageConfig,
+    reference,
+    notes: list[str],
+) -> tuple[FeatureCounts, FeatureRows | None, str]:
+    """Filter current (and anchor) rows by the activation rule; (anchor counts, current rows, rule)."""
+    if config.activation_rule == "quantile" and reference is None:
+        from fac_datasets.catalog.reference import load_reference
+
+        reference = load_reference("default", anchor.provenance or None)
+    elif reference is not None and anchor.provenance:
+        reference.check_provenance(anchor.provenance)
+    floor, rule = activation_floor(config, anchor, reference)
+    if floor is None:
+        return anchor, rows, rule
+    if rows is None:
+        raise FacInputError(
+            f"activation_rule={config.activation_rule!r} needs the current samples' features (FeatureRows), "
+            "not counts: pass the annotated rows."
+        )
+    rows = filter_rows(rows, floor)
+    if anchor_rows is not None:
+        anchor = FeatureCounts.from_rows(filter_rows(anchor_rows, floor), anchor.d_sae, anchor.provenance)
+    else:
+        notes.append(
+            "The anchor was given as counts, so the activation rule applies to the current set only; "
+            "anchor support counts every activation above the threshold."
+        )
+    return anchor, rows, rule
+
+
 def compute_coverage(
     anchor: FeatureCounts,
     current: FeatureCounts | FeatureRows,
     relevant: Sequence[int] | None = None,
     config: CoverageConfig | None = None,
+    *,
+    anchor_rows: FeatureRows | None = None,
+    reference=None,
+    relevance: str | None = None,
 ) -> CoverageReport:
-    """FAC of `current` against `anchor`; pass rows (not counts) to get the rarefaction curve."""
+    """FAC of `current` against `anchor`; pass rows (not counts) to get the rarefaction curve.
+
+    `anchor_rows` (the anchor's samples) lets a non-'any' activation rule filter the anchor too;
+    `reference` is the `ReferenceStats` of the quantile rule (default: the shipped ones);
+    `relevance` describes explicit `relevant` ids in the report (see `relevance_from_enrichment`).
+    """
     config = config or CoverageConfig()
     if anchor.n_docs == 0:
         raise FacInputError("The anchor set is empty: there are no anchor features to cover.")
+    if config.token_budget is not None and not isinstance(current, FeatureRows):
+        raise FacInputError("token_budget needs the current samples' features (FeatureRows), not counts.")
+    notes: list[str] = []
     rows = current if isinstance(current, FeatureRows) else None
+    if rows is None:
+        anchor.check_same_setup(current, "compare anchor and current")
+    anchor, rows, rule = _apply_activation_rule(anchor, rows, anchor_rows, config, reference, notes)
     counts = FeatureCounts.from_rows(rows, anchor.d_sae, anchor.provenance) if rows is not None else current
     anchor.check_same_setup(counts, "compare anchor and current")
-    relevant_ids, relevance = relevant_features(anchor, relevant, config.anchor_min_support)
+    relevant_ids, relevance = relevant_features(anchor, relevant, config.anchor_min_support, relevance)
     if relevant_ids.size == 0:
         raise FacInputError(
             f"No relevant features: nothing is active in >= {config.anchor_min_support} anchor samples. "
             "Lower anchor_min_support or use a larger anchor set."
         )
-    notes = []
     if counts.n_docs == 0:
         notes.append("The current set is empty: FAC is 0 by definition.")
     covered_mask = counts.doc_freq[relevant_ids] >= config.current_min_support
@@ -149,6 +202,18 @@ def compute_coverage(
         MissingFeature(int(f), int(anchor.doc_freq[f]), float(anchor.max_activation[f]), int(counts.doc_freq[f]))
         for f in missing_ids[order]
     ]
+    variants = {
+        "binary_fac": float(covered_mask.mean()),
+        "soft_fac": soft_coverage(counts.doc_freq, relevant_ids, config.soft_support),
+        "soft_support": config.soft_support,
+        "token_budget": (
+            token_budget_coverage(rows, relevant_ids, anchor.d_sae, config, notes)
+            if config.token_budget is not None and rows is not None
+            else None
+        ),
+        "activation_rule": config.activation_rule,
+        "neg_mmd": None,
+    }
     return CoverageReport(
         fac=float(covered_mask.mean()),
         n_relevant=int(relevant_ids.size),
@@ -164,4 +229,6 @@ def compute_coverage(
         rarefaction=rarefaction(rows, relevant_ids, anchor.d_sae, config) if rows is not None and rows.n_rows else [],
         provenance=dict(anchor.provenance),
         notes=notes,
+        activation_rule=rule,
+        variants=variants,
     )
