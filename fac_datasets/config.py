@@ -420,8 +420,8 @@ class DownstreamConfig(FacConfig):
     multipliers: tuple[float, ...] = Field((1.0, -1.0), min_length=1)
     """Steering strengths applied to the CAA vector; the first is the headline result."""
 
-    steer_positions: Literal["all", "answer"] = "all"
-    """Where the vector is added: all positions (the FAC reference scripts) or after the question (the CAA paper)."""
+    steer_positions: Literal["answer", "all"] = "answer"
+    """Where the vector is added: after the question (the CAA paper) or at all positions (the FAC reference scripts)."""
 
     cache_test_states: bool = True
     """Keep the frozen states of recent test sets in memory, so a study reusing one test set encodes it once."""

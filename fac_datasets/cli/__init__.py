@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 from typer.core import TyperGroup
 
-from fac_datasets.cli import coverage, diversity, features, sae
+from fac_datasets.cli import catalog, coverage, demo, diversity, downstream, features, interpret, sae, synthesize
 from fac_datasets.errors import FacError
 
 
@@ -31,10 +31,15 @@ app = typer.Typer(
     help="Feature Activation Coverage for LLM post-training data.",
 )
 
-app.command()(features.demo)
+app.command()(demo.demo)
 app.command()(features.annotate)
 app.command()(coverage.coverage)
+app.command("reference-counts")(catalog.reference_counts)
 app.command("diversity")(diversity.diversity)
+app.command()(interpret.interpret)
+app.command()(interpret.relevance)
 app.command("sae-info")(sae.sae_info)
 app.command("convert-sae")(sae.convert_sae)
 app.command("train-sae")(sae.train_sae)
+app.command()(synthesize.synthesize)
+app.command("eval-downstream")(downstream.eval_downstream)

@@ -1,4 +1,4 @@
-"""`fac demo` and `fac annotate`: the SAE features of a few texts."""
+"""`fac annotate`: the SAE features of a few texts."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import typer
 from fac_datasets.cli.options import config_option
 from fac_datasets.config import ExtractorConfig
 
+# Short instructions of different kinds (also the backbone benchmark's default texts).
 DEMO_TEXTS = [
     "Write a short poem about the ocean at night.",
     "How do I reverse a list in Python without modifying the original?",
@@ -45,26 +46,3 @@ def annotate(
         return
     _print_features(texts, results, top)
     typer.echo(f"\n{extractor.backbone.stats.report()}")
-
-
-def demo(
-    model: str = config_option(ExtractorConfig, "model", "--model"),
-    sae: str = config_option(ExtractorConfig, "sae", "--sae"),
-    top: int = typer.Option(8, help="Features to show per text."),
-) -> None:
-    """The main job on the embedded default: features of a few example instructions."""
-    from fac_datasets.features.extractor import load_extractor
-    from fac_datasets.sae.card import sae_summary
-
-    extractor = load_extractor(model=model, sae=sae)
-    info = sae_summary(extractor.sae)
-    typer.echo(
-        f"backbone {extractor.backbone.model_id}, layer {extractor.backbone.layer}; SAE d_sae={info['d_sae']} "
-        f"k={info['k']} held-out FVU={info['fvu_heldout']:.3f}"
-    )
-    results = extractor.extract(DEMO_TEXTS)
-    _print_features(DEMO_TEXTS, results, top)
-    shared = set(results[0].features).intersection(*(r.features for r in results[1:]))
-    union = set().union(*(r.features for r in results))
-    typer.echo(f"\nfeatures active in every text: {len(shared)}; union over texts: {len(union)}")
-    typer.echo(extractor.backbone.stats.report())

@@ -7,7 +7,7 @@ from collections import Counter
 
 import numpy as np
 import pytest
-from conftest import CORPUS
+from helpers import CORPUS
 
 from fac_datasets.catalog.catalog import FeatureCatalog
 from fac_datasets.catalog.spans import mine_spans

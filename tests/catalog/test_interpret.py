@@ -7,7 +7,7 @@ import re
 from collections import Counter
 
 import pytest
-from conftest import CORPUS
+from helpers import CORPUS
 
 from fac_datasets.catalog.catalog import FeatureCatalog
 from fac_datasets.catalog.explain import explain_features, parse_explanation, top_tokens_line

@@ -10,8 +10,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
-from conftest import CORPUS
-from helpers import TEXTS, dense
+from helpers import CORPUS, TEXTS, dense
 
 from fac_datasets.catalog.spans import PEAK_MARK, SpanState, mine_shard, mine_spans
 from fac_datasets.config import SpanConfig

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from conftest import build_tiny_model
+from helpers import build_tiny_model
 
 from fac_datasets.errors import FacInputError, FacModelError
 from fac_datasets.features.backbone import Backbone

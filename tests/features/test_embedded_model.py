@@ -95,14 +95,6 @@ def test_bfloat16_features_agree_with_float32(extractor):
         assert len(top_a & top_b) / len(top_a | top_b) > 0.5
 
 
-def test_cli_demo_runs_end_to_end():
-    result = subprocess.run(
-        [sys.executable, "-m", "fac_datasets.cli", "demo"], capture_output=True, text=True, timeout=600
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert result.stdout.count("top features:") == 5
-
-
 def test_cli_annotate_json():
     result = subprocess.run(
         [sys.executable, "-m", "fac_datasets.cli", "annotate", "--json", "Write a haiku about rain.", ""],

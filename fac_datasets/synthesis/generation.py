@@ -1,0 +1,71 @@
+"""One round of generator calls: conversations in, parsed samples (or counted failures) out.
+
+Both steps go through here, so failed calls and malformed answers are counted the same way and
+never raise; whether to retry is the loop's decision (within the feature's calls and the budget).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from fac_datasets.catalog.generator import Conversation, Generator
+from fac_datasets.config import GenerationParams
+from fac_datasets.synthesis.tasks import SynthesisTask
+
+
+@dataclass
+class Outcome:
+    """One call: the parsed row and its SAE text when it parsed, else why not."""
+
+    attempt: int
+    row: dict | None = None
+    text: str | None = None
+    error: str | None = None
+    failed_call: bool = False
+    cached: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.row is not None
+
+
+@dataclass
+class RoundStats:
+    """Calls of one round or one feature: made, failed at the backend, parsed, malformed."""
+
+    calls: int = 0
+    failed_calls: int = 0
+    parsed: int = 0
+    malformed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    def add(self, outcomes: Sequence[Outcome]) -> None:
+        for outcome in outcomes:
+            self.calls += 1
+            self.failed_calls += outcome.failed_call
+            self.parsed += outcome.ok
+            self.malformed += not outcome.ok and not outcome.failed_call
+            if outcome.error and len(self.errors) < 5:
+                self.errors.append(outcome.error[:200])
+
+
+def run_round(
+    task: SynthesisTask,
+    generator: Generator,
+    conversations: Sequence[Conversation],
+    attempts: Sequence[int],
+    params: GenerationParams,
+) -> list[Outcome]:
+    """Generate one answer per conversation and parse each with the task's parser."""
+    outcomes = []
+    for attempt, generation in zip(attempts, generator.generate(list(conversations), params), strict=True):
+        if not generation.ok:
+            outcomes.append(Outcome(attempt, error=generation.error or "no answer", failed_call=True))
+            continue
+        parsed = task.parse(generation.text)
+        if not parsed.ok:
+            outcomes.append(Outcome(attempt, error=parsed.error, cached=generation.cached))
+            continue
+        outcomes.append(Outcome(attempt, parsed.value, task.sae_text(parsed.value), cached=generation.cached))
+    return outcomes

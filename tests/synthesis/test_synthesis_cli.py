@@ -1,0 +1,51 @@
+"""`fac synthesize` end to end on the tiny setup: files in, dataset and reports out, a resumed rerun asks nothing."""
+
+# ruff: noqa: F811 - the planted-setup fixtures are imported from synth_setup by name
+
+from __future__ import annotations
+
+import json
+
+from synth_setup import ANCHOR, CURRENT, MAX_LENGTH, ScriptedModel, planted, planted_catalog, planted_extractor  # noqa: F401
+from typer.testing import CliRunner
+
+from fac_datasets.cli import app
+
+
+def test_fac_synthesize_end_to_end_and_resume(tmp_path, monkeypatch, chat_server, planted, planted_catalog):
+    monkeypatch.setenv("FAC_DATASETS_CACHE", str(tmp_path / "cache"))
+    chat_server.reply_text = ScriptedModel(fires=lambda word, step, attempt: step == 2 or attempt == 1)
+    for name, texts in (("anchor", ANCHOR), ("current", CURRENT)):
+        (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+    planted_catalog.save(tmp_path / "catalog")
+    out = tmp_path / "out"
+    args = ["synthesize", "--anchor", str(tmp_path / "anchor.jsonl"), "--current", str(tmp_path / "current.jsonl")]
+    args += ["--task", "toxicity", "--catalog", str(tmp_path / "catalog"), "--out", str(out)]
+    args += ["--generator", f"openai:scripted@{chat_server.base_url}", "--model", str(planted.model_dir)]
+    args += ["--sae", str(planted.sae_dir), "--max-length", str(MAX_LENGTH), "--candidates", "3", "--budget", "30"]
+
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.output[result.output.index("{") :])
+    assert (summary["fac_before"], summary["fac_after"], summary["accepted"]) == (0.0, 1.0, 6)
+    assert summary["calls"]["total"] == 12 and summary["calls"]["budget"] == 30
+    for name in ("dataset", "samples.jsonl", "report.json", "report.html", "state.json"):
+        assert (out / name).exists(), name
+
+    again = CliRunner().invoke(app, args)
+    assert again.exit_code == 2 and "already holds a synthesis run" in again.output
+    requests = len(chat_server.requests)
+    resumed = CliRunner().invoke(app, [*args, "--resume"])
+    assert resumed.exit_code == 0, resumed.output
+    assert len(chat_server.requests) == requests  # every feature finished: nothing is asked again
+    assert json.loads(resumed.output[resumed.output.index("{") :])["accepted"] == 6
+
+    bad = CliRunner().invoke(app, [*args[:-4], "--task", "poems"])
+    assert bad.exit_code == 2 and "Unknown synthesis task 'poems'" in bad.output
+
+
+def test_fac_synthesize_help_takes_defaults_from_the_config():
+    result = CliRunner().invoke(app, ["synthesize", "--help"], env={"COLUMNS": "300"})
+    flat = " ".join(result.output.replace("│", " ").split())
+    assert "Accepted samples that must fire a feature before it counts as filled" in flat
+    assert "--target-fac" in flat and "--resume" in flat
