@@ -314,6 +314,9 @@ class RelevanceConfig(FacConfig):
 class SynthesisConfig(FacConfig):
     """How missing relevant features are filled with synthesized samples (`fac_datasets.synthesis`)."""
 
+    relevance: Literal["task", "anchor-support"] = "task"
+    """task: the catalog's verdicts, else enrichment vs the reference stats; anchor-support: every anchor feature."""
+
     max_features: int | None = Field(None, ge=1)
     """Fill only the N missing relevant features with the most anchor support; None: all (never a random fraction)."""
 

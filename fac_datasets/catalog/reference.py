@@ -202,6 +202,53 @@ class ReferenceStats:
             raise FacInputError(f"Cannot read reference stats from {path}: {exc}") from exc
 
 
+class ReferenceBuilder:
+    """Accumulates counts and activation samples batch by batch; `finish` gives the ReferenceStats.
+
+    Rows must arrive in corpus order for a reproducible sample; how they are batched does not
+    matter, so a long build can save each batch's rows and resume from them.
+    """
+
+    def __init__(
+        self,
+        d_sae: int,
+        provenance: dict,
+        *,
+        levels: Sequence[float] = QUANTILE_LEVELS,
+        reservoir_size: int = DEFAULT_RESERVOIR,
+        seed: int = 0,
+    ) -> None:
+        if any(not 0 <= q <= 1 for q in levels):
+            raise FacConfigError(f"Quantile levels must lie in [0, 1], got {list(levels)}.")
+        self.counts = FeatureCounts(d_sae, provenance=dict(provenance))
+        self.levels = tuple(float(q) for q in levels)
+        self.reservoir = ActivationReservoir(d_sae, reservoir_size, seed)
+        self.seed = seed
+
+    def add(self, rows: FeatureRows) -> None:
+        self.counts = self.counts + FeatureCounts.from_rows(rows, self.counts.d_sae, self.counts.provenance)
+        self.reservoir.add(rows)
+
+    def finish(self, corpus: str | dict, dtype: str, seconds: float) -> ReferenceStats:
+        if self.counts.n_docs == 0:
+            raise FacInputError("The reference corpus is empty: pass at least one text.")
+        size = self.reservoir.size
+        quantiles, n_sampled = self.reservoir.quantiles(self.levels)
+        meta = {
+            "corpus": corpus,
+            "dtype": dtype,
+            "quantile_method": (
+                f"seeded bottom-k sample of <= {size} nonzero pooled activations per feature "
+                f"(exact where doc_freq <= {size}); numpy 'linear' quantiles"
+            ),
+            "reservoir_size": size,
+            "seed": self.seed,
+            "n_exact_features": int(((self.counts.doc_freq <= size) & (self.counts.doc_freq > 0)).sum()),
+            "seconds": round(seconds, 1),
+        }
+        return ReferenceStats(self.counts, self.levels, quantiles, n_sampled, meta)
+
+
 def build_reference(
     extractor,
     texts: Sequence[TextInput],
@@ -220,37 +267,22 @@ def build_reference(
     """
     if not texts:
         raise FacInputError("The reference corpus is empty: pass at least one text.")
-    if any(not 0 <= q <= 1 for q in levels):
-        raise FacConfigError(f"Quantile levels must lie in [0, 1], got {list(levels)}.")
-    d_sae = extractor.sae.d_sae
-    counts = FeatureCounts(d_sae, provenance=extractor.provenance)
-    reservoir = ActivationReservoir(d_sae, reservoir_size, seed)
+    builder = ReferenceBuilder(
+        extractor.sae.d_sae, extractor.provenance, levels=levels, reservoir_size=reservoir_size, seed=seed
+    )
     start = time.perf_counter()
     for begin in range(0, len(texts), batch_texts):
-        rows = extractor.extract_rows(texts[begin : begin + batch_texts])
-        counts = counts + FeatureCounts.from_rows(rows, d_sae, extractor.provenance)
-        reservoir.add(rows)
+        builder.add(extractor.extract_rows(texts[begin : begin + batch_texts]))
         if progress:
             done = min(begin + batch_texts, len(texts))
-            print(
-                f"reference: {done}/{len(texts)} texts, {time.perf_counter() - start:.0f} s",
-                file=sys.stderr,
-                flush=True,
-            )
-    quantiles, n_sampled = reservoir.quantiles(levels)
-    meta = {
-        "corpus": corpus,
-        "dtype": str(getattr(extractor.backbone, "dtype", "unknown")).replace("torch.", ""),
-        "quantile_method": (
-            f"seeded bottom-k sample of <= {reservoir_size} nonzero pooled activations per feature "
-            f"(exact where doc_freq <= {reservoir_size}); numpy 'linear' quantiles"
-        ),
-        "reservoir_size": reservoir_size,
-        "seed": seed,
-        "n_exact_features": int(((counts.doc_freq <= reservoir_size) & (counts.doc_freq > 0)).sum()),
-        "seconds": round(time.perf_counter() - start, 1),
-    }
-    return ReferenceStats(counts, tuple(float(q) for q in levels), quantiles, n_sampled, meta)
+            elapsed = time.perf_counter() - start
+            print(f"reference: {done}/{len(texts)} texts, {elapsed:.0f} s", file=sys.stderr, flush=True)
+    return builder.finish(corpus, extractor_dtype(extractor), time.perf_counter() - start)
+
+
+def extractor_dtype(extractor) -> str:
+    """'float32' or 'bfloat16': the backbone dtype the features were computed in."""
+    return str(getattr(extractor.backbone, "dtype", "unknown")).replace("torch.", "")
 
 
 def load_reference(spec: str | Path = "default", provenance: dict | None = None) -> ReferenceStats:

@@ -109,6 +109,7 @@ def _relevance(
     anchor: FeatureCounts,
     extractor: FeatureExtractor,
     notes: list[str],
+    method: str = SynthesisConfig.default_of("relevance"),
 ) -> tuple[FeatureCatalog, list[int] | None, str, bool]:
     """(catalog, relevant ids or None for anchor support, description, catalog changed).
 
@@ -117,6 +118,13 @@ def _relevance(
     from fac_datasets.catalog.relevance import RULE, relevant_features
 
     name = task.relevance_task
+    support = CoverageConfig.default_of("anchor_min_support")
+    if method == "anchor-support":
+        notes.append(
+            f"Relevance is anchor support >= {support} (asked for): every feature active in the anchor counts, "
+            "not only the task's, so FAC here is close to a vocabulary measure."
+        )
+        return catalog, None, f"anchor support >= {support} (relevance='anchor-support')", False
     try:
         ids = relevant_features(catalog, name)
         return catalog, ids, f"catalog relevance for task {name!r} ({RULE})", False
@@ -128,7 +136,6 @@ def _relevance(
     try:
         reference = load_reference("default", extractor.provenance)
     except (FacSAEError, FacInputError) as exc:
-        support = CoverageConfig.default_of("anchor_min_support")
         notes.append(
             f"The catalog has no relevance verdicts for {name!r} and no reference stats fit this SAE ({exc}). "
             f"Relevant features fall back to anchor support >= {support}: nearly every active latent, so FAC "
@@ -183,7 +190,7 @@ def prepare(
         anchor_rows = extractor.extract_rows(anchor, progress=progress)
     anchor_counts = mined_counts or FeatureCounts.from_rows(anchor_rows, d_sae, provenance)
     current_rows = extractor.extract_rows(current, progress=progress)
-    catalog, relevant, relevance, changed = _relevance(catalog, task, anchor_counts, extractor, notes)
+    catalog, relevant, relevance, changed = _relevance(catalog, task, anchor_counts, extractor, notes, config.relevance)
     if relevant is not None and not relevant:
         raise FacInputError(
             f"No feature of the catalog is relevant to task {task.relevance_task!r} ({relevance}): nothing to fill. "
