@@ -95,13 +95,7 @@ def instruction_nll_proxy(
     """PROXY: held-out response NLL after fine-tuning the top blocks on the training pairs (lower is better)."""
     config = config or DownstreamConfig()
     watch = Stopwatch()
-    split = SplitLM.load(
-        config.model,
-        "float32",
-        top_blocks=config.trainable_blocks,
-        max_length=config.finetune_max_length,
-        batch_tokens=config.batch_tokens,
-    )
+    split = SplitLM.for_finetuning(config)
     train_examples = _examples(split.tokenizer, train, config.finetune_max_length)
     test_examples = _examples(split.tokenizer, test, config.finetune_max_length)
     for role, pairs, examples in (("Training", train, train_examples), ("Test", test, test_examples)):

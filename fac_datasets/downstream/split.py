@@ -53,6 +53,17 @@ class SplitLM:
         self.pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
 
     @classmethod
+    def for_finetuning(cls, config) -> SplitLM:
+        """The float32 split whose top `config.trainable_blocks` blocks the fine-tuning tasks train."""
+        return cls.load(
+            config.model,
+            "float32",
+            top_blocks=config.trainable_blocks,
+            max_length=config.finetune_max_length,
+            batch_tokens=config.batch_tokens,
+        )
+
+    @classmethod
     def load(
         cls,
         model: str,

@@ -106,13 +106,7 @@ def toxicity_finetune(
     watch = Stopwatch()
     check_two_classes(train, "Training")
     check_two_classes(test, "Test")
-    split = SplitLM.load(
-        config.model,
-        "float32",
-        top_blocks=config.trainable_blocks,
-        max_length=config.finetune_max_length,
-        batch_tokens=config.batch_tokens,
-    )
+    split = SplitLM.for_finetuning(config)
     train_ids, truncated_train = _token_ids(split, train.texts, config.finetune_max_length)
     test_ids, truncated_test = _token_ids(split, test.texts, config.finetune_max_length)
     train_states = split.bottom_states(train_ids)
