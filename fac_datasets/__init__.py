@@ -33,6 +33,9 @@ _LAZY = {
     "ExtractorConfig": "fac_datasets.config",
     "TrainSAEConfig": "fac_datasets.config",
     "FacError": "fac_datasets.errors",
+    "FeatureCatalog": "fac_datasets.catalog.catalog",
+    "load_generator": "fac_datasets.catalog.generator",
+    "synthesize": "fac_datasets.synthesis.api",
 }
 
 

@@ -25,7 +25,7 @@ def _annotated(spec: str, column: str | None, annotator, num_proc: int | None):
     return rows, dataset[column]
 
 
-def _counts_or_rows(spec: str, column: str | None, annotator, num_proc: int | None):
+def counts_or_rows(spec: str, column: str | None, annotator, num_proc: int | None):
     """(counts, rows or None, texts or None) of an input that may be data or a feature-counts file."""
     from fac_datasets.features.counts import FeatureCounts
 
@@ -118,7 +118,7 @@ def coverage(
         mmd=mmd,
     )
     annotator = FeatureAnnotator(model=model, sae=sae, threshold=threshold)
-    anchor_counts, anchor_rows, anchor_texts = _counts_or_rows(anchor, text_column, annotator, num_proc)
+    anchor_counts, anchor_rows, anchor_texts = counts_or_rows(anchor, text_column, annotator, num_proc)
     stats = None
     if (method == "enrichment" and contrast is None) or config.activation_rule == "quantile":
         from fac_datasets.catalog.reference import load_reference
@@ -142,7 +142,7 @@ def coverage(
         from fac_datasets.inputs import dataset_name
 
         if contrast is not None:
-            against, _, _ = _counts_or_rows(contrast, text_column, annotator, num_proc)
+            against, _, _ = counts_or_rows(contrast, text_column, annotator, num_proc)
             name = f"contrast set {dataset_name(contrast)}"
         else:
             corpus = stats.meta.get("corpus")

@@ -125,6 +125,8 @@ def relevance(
     from fac_datasets.catalog.reference import load_reference
     from fac_datasets.catalog.relevance import relevant_features
     from fac_datasets.catalog.tasks import load_guideline
+    from fac_datasets.cli.coverage import counts_or_rows
+    from fac_datasets.features.annotator import FeatureAnnotator
     from fac_datasets.features.extractor import load_extractor
 
     if method not in ("enrichment", "llm", "all"):
@@ -136,9 +138,10 @@ def relevance(
     summary: dict = {"task": task, "method": method}
     candidates = None
     if method in ("enrichment", "all"):
-        anchor_counts = counts_of(anchor, text_column, extractor)
+        annotator = FeatureAnnotator(model=model, sae=sae)  # datasets.map caches the annotations
+        anchor_counts = counts_or_rows(anchor, text_column, annotator, None)[0]
         if contrast is not None:
-            ref_counts, name = counts_of(contrast, text_column, extractor), f"contrast set {contrast}"
+            ref_counts, name = counts_or_rows(contrast, text_column, annotator, None)[0], f"contrast set {contrast}"
         else:
             ref_counts, name = load_reference(reference, extractor.provenance).counts, f"reference {reference!r}"
         config = RelevanceConfig(reference=reference, min_z=min_z, min_support=min_support, top_k=top_k)
@@ -153,17 +156,3 @@ def relevance(
     cat.save(catalog)
     summary["relevant"] = len(relevant_features(cat, task))
     typer.echo(json.dumps(summary, indent=2))
-
-
-def counts_of(spec: str, column: str | None, extractor):
-    """FeatureCounts of a counts file, or of the texts of a data input."""
-    from fac_datasets.features.counts import FeatureCounts
-    from fac_datasets.inputs import open_text_dataset
-
-    if FeatureCounts.is_counts_file(spec):
-        counts = FeatureCounts.load(spec)
-        counts.check_same_setup(FeatureCounts(extractor.sae.d_sae, provenance=extractor.provenance), "use")
-        return counts
-    dataset, column = open_text_dataset(spec, column)
-    rows = extractor.extract_rows(dataset[column], progress=True)
-    return FeatureCounts.from_rows(rows, extractor.sae.d_sae, extractor.provenance)
