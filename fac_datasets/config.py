@@ -192,6 +192,12 @@ class GenerationParams(FacConfig):
     stop: tuple[str, ...] | None = None
     """Strings that end an answer (not included in the text); None stops only at end-of-turn."""
 
+    continue_final_message: bool = False
+    """Continue the conversation's last message instead of answering it. Magpie uses this: a
+    conversation ending in an empty user message makes an instruct model write the user's query.
+    Local models render the chat template with `continue_final_message`; OpenAI-compatible servers
+    get vLLM's `continue_final_message` / `add_generation_prompt` extension fields."""
+
     @field_validator("stop")
     @classmethod
     def _stop_not_empty(cls, value: tuple[str, ...] | None) -> tuple[str, ...] | None:

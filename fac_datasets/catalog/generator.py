@@ -65,8 +65,11 @@ class GeneratorStats:
 
 def cache_key(generator_id: str, conversation: Conversation, params: GenerationParams) -> str:
     """Everything that decides an answer, hashed."""
+    settings = params.model_dump()
+    if not settings["continue_final_message"]:  # added later: leave the keys of plain requests as they were
+        del settings["continue_final_message"]
     try:
-        blob = json.dumps([generator_id, conversation, params.model_dump()], sort_keys=True)
+        blob = json.dumps([generator_id, conversation, settings], sort_keys=True)
     except (TypeError, ValueError) as exc:
         raise FacInputError(f"A conversation is not JSON-serialisable ({exc}); messages must hold plain data.") from exc
     return hashlib.sha256(blob.encode()).hexdigest()

@@ -79,6 +79,8 @@ class OpenAIGenerator(Generator):
         }
         if params.stop:
             payload["stop"] = list(params.stop)
+        if params.continue_final_message:  # vLLM's chat extension; other servers may ignore or refuse it
+            payload.update(continue_final_message=True, add_generation_prompt=False)
         return payload
 
     def _request(self, client: httpx.Client, conversation: Conversation, params: GenerationParams) -> Generation:

@@ -61,7 +61,12 @@ class TransformersGenerator(Generator):
         prompts: list[tuple[int, list[int]]] = []
         for index, conversation in enumerate(conversations):
             try:
-                text = self.tokenizer.apply_chat_template(conversation, tokenize=False, add_generation_prompt=True)
+                text = self.tokenizer.apply_chat_template(
+                    conversation,
+                    tokenize=False,
+                    add_generation_prompt=not params.continue_final_message,
+                    continue_final_message=params.continue_final_message,
+                )
             except Exception as exc:  # templates raise what they like (e.g. roles must alternate)
                 done(index, Generation(None, error=f"chat template of {self.generator_id} failed: {exc}"))
                 continue
