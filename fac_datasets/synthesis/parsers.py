@@ -7,6 +7,7 @@ never raises, so a malformed answer is counted and retried within the budget ins
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
@@ -55,6 +56,25 @@ def labeled_fields(text: str, names: list[str]) -> dict[str, str]:
     return {name: "\n".join(v.strip() for v in values if v.strip()) for name, values in parts.items()}
 
 
+def quoted_fields(text: str, names: list[str]) -> dict[str, str]:
+    """'"name": "value"' pairs from broken JSON (a lost brace or quote, an answer cut at max_new_tokens).
+
+    A closed string wins; an unterminated one (the answer ran out of tokens) is kept up to the end.
+    """
+    found = {}
+    for name in names:
+        key = rf'"{re.escape(name)}"\s*:\s*"'
+        match = re.search(key + r'((?:[^"\\]|\\.)*)"', text, re.IGNORECASE) or re.search(
+            key + r'((?:[^"\\]|\\.)*)\s*$', text, re.IGNORECASE
+        )
+        if match:
+            try:
+                found[name] = json.loads(f'"{match.group(1)}"')
+            except ValueError:
+                found[name] = match.group(1)
+    return found
+
+
 def raw_fields(task: SynthesisTask, text: str | None) -> Parsed:
     """The generated columns as found in the answer (JSON object, else labeled lines); values uncleaned."""
     if not isinstance(text, str) or not text.strip():
@@ -66,6 +86,10 @@ def raw_fields(task: SynthesisTask, text: str | None) -> Parsed:
         return Parsed(True, {name: found.value.get(name) for name in names})
     fields = labeled_fields(text, names)
     missing = [name for name in required if not fields.get(name)]
+    if missing:
+        quoted = quoted_fields(text, names)
+        if all(quoted.get(name) for name in required):
+            return Parsed(True, {name: quoted.get(name) for name in names})
     if missing:
         return _fail(
             f"no {', '.join(missing)} found (neither a JSON object nor 'Field: value' lines) in {text[:120]!r}"

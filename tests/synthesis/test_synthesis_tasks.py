@@ -76,6 +76,12 @@ def test_instruction_following_parser():
     no_response = task.parse('{"instruction": "Name two rivers in Africa, one per line."}')
     assert no_response.ok and no_response.value["response"] is None
     assert not task.parse("Response: only an answer, no instruction").ok
+    # Broken JSON the embedded model writes: a lost quote, and an answer cut at max_new_tokens.
+    lost_quote = task.parse('{"instruction": "Plan a picnic for six people."\nResponse": "Bring \\"bread\\""')
+    assert lost_quote.value == {"instruction": "Plan a picnic for six people.", "response": None}
+    cut = task.parse('{"instruction": "Write a haiku about rain on a tin roof", "response": "Drops drum on the')
+    assert cut.value == {"instruction": "Write a haiku about rain on a tin roof", "response": "Drops drum on the"}
+    assert not task.parse('{"instruction": "Too short"').ok  # still held to the task's word limits
 
 
 def test_reward_modeling_parser_shares_every_turn_but_the_last():
