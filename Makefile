@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell sha1sum pyproject.toml Makefile | sha1sum | cut -c1-12)
 
-.PHONY: install demo test test-fast lint format benchmark default-sae clean
+.PHONY: install system-deps demo test test-fast lint format benchmark default-sae clean
 
 $(STAMP):
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,7 +28,14 @@ install: $(STAMP)
 demo: install
 	OMP_NUM_THREADS=2 $(BIN)/fac demo
 
-test: install
+# Debian packages the Argilla review tests need (redis-server for the local stack, headless Chromium for the
+# UI check); installed only when missing. `fac argilla up` installs redis-server by itself.
+system-deps:
+	@command -v redis-server >/dev/null && command -v chromium >/dev/null && command -v chromedriver >/dev/null || \
+	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+	    redis-server chromium chromium-driver >/dev/null; }
+
+test: install system-deps
 	OMP_NUM_THREADS=1 $(BIN)/python -m pytest -ra
 
 test-fast: install

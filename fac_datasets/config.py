@@ -434,3 +434,96 @@ class DownstreamConfig(FacConfig):
 
     cache_test_states: bool = True
     """Keep the frozen states of recent test sets in memory, so a study reusing one test set encodes it once."""
+
+
+class ArgillaConfig(FacConfig):
+    """The local Argilla stack (`fac argilla up`) and how review datasets are pushed and pulled (`fac review`)."""
+
+    host: str = "127.0.0.1"
+    """Interface every component of the local stack listens on."""
+
+    port: int = Field(6900, ge=1, le=65535)
+    """Port of argilla-server (API and web UI) in the local stack."""
+
+    search_port: int = Field(9200, ge=1, le=65535)
+    """Port of the search engine (osmem-server, in memory, OpenSearch-compatible) in the local stack."""
+
+    redis_port: int = Field(6379, ge=1, le=65535)
+    """Port of redis-server (argilla-server's job queue) in the local stack."""
+
+    state_dir: str | None = None
+    """Logs, pid files and the SQLite database of the local stack; None: <fac cache>/argilla."""
+
+    owner: str = "owner"
+    """User name of the local stack's owner account (created on first start)."""
+
+    owner_password: str = Field("12345678", min_length=8)
+    """Password of the local owner: a local test value (the stack listens on localhost only)."""
+
+    owner_api_key: str = Field("owner.apikey.123", min_length=8)
+    """API key of the local owner: what `fac review` uses against the local stack."""
+
+    workers: int = Field(1, ge=1)
+    """argilla-server background workers (rq) in the local stack."""
+
+    start_timeout: float = Field(120.0, gt=0)
+    """Seconds each component may take to answer its health check before `up` fails."""
+
+    fresh: bool = False
+    """Start with an empty database; by default the database is kept and the search indices rebuilt from it."""
+
+    install_system_packages: bool = True
+    """Install redis-server with apt-get when it is missing (needs root); otherwise fail saying how."""
+
+    workspace: str = "fac"
+    """Argilla workspace of review datasets (created when missing)."""
+
+    if_exists: Literal["update", "fail"] = "update"
+    """When the review dataset exists: update its records in place (same ids, never duplicated) or fail."""
+
+    min_submitted: int = Field(1, ge=1)
+    """Submitted responses a record needs before Argilla counts it as completed (task distribution)."""
+
+    min_quality: int = Field(3, ge=1, le=5)
+    """A reviewed sample is kept when reviewers say it expresses the feature and fits the task, rated at least this."""
+
+    spans: int = Field(5, ge=1)
+    """Top-activating spans shown per feature in a review record."""
+
+    rows: Literal["accepted", "all"] = "accepted"
+    """Synthesized rows pushed for review: accepted (passed the SAE filter) or all (rejected ones too)."""
+
+
+class HubPushConfig(FacConfig):
+    """How `fac push` publishes a synthesized dataset, a feature catalog or an SAE (`fac_datasets.hub`)."""
+
+    exists: Literal["fail", "update"] = "fail"
+    """When the repo exists: fail (nothing is touched) or update (one new commit replaces what fac push wrote)."""
+
+    private: bool = False
+    """Create the repo private (ignored when it exists: its visibility is kept)."""
+
+    endpoint: str | None = None
+    """Hub URL; None: the HF_ENDPOINT environment variable, else https://huggingface.co."""
+
+    license: str | None = None
+    """Hub licence id of what is published; None: inherited from the inputs ('unknown' when any input's is)."""
+
+    source_datasets: tuple[str, ...] = ()
+    """Hub ids (or names) of the data it was made from; the card lists them and the Hub's licences are looked up."""
+
+    pretty_name: str | None = None
+    """Title of the card; None: made from the kind and the repo name."""
+
+    table_rows: int = Field(50, ge=1)
+    """Rows of the per-feature tables in the card at most (report.json and the data hold every feature)."""
+
+    max_shard_mb: int = Field(500, ge=1)
+    """Parquet shard size in MB at most (as datasets' push_to_hub)."""
+
+    @field_validator("endpoint")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s):// URL")
+        return value.rstrip("/") if value else value

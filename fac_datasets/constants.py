@@ -67,3 +67,69 @@ CATALOG_EXPLANATION = "explanation"
 CATALOG_EXPLAINER = "explainer"
 CATALOG_VERIFICATION_SCORE = "verification_score"
 CATALOG_RELEVANCE = "relevance"
+
+# The local Argilla stack (fac_datasets.review.stack): its own venv (argilla-server pins click<8.2,
+# urllib3<2 and pydantic~=2.9, which clash with ours), its Debian package, its files.
+ARGILLA_SERVER_REQUIREMENTS = ("argilla-server==2.8.0", "osmem-server==0.1.6", "click<8.2", "urllib3<2")
+ARGILLA_SYSTEM_PACKAGES = ("redis-server",)
+ARGILLA_STACK_STATE = "stack.json"  # url, key and ports of the running local stack
+ARGILLA_API_URL_ENV = "ARGILLA_API_URL"
+ARGILLA_API_KEY_ENV = "ARGILLA_API_KEY"
+
+# Argilla review datasets (fac_datasets.review): kinds, fields, questions, metadata, pulled columns.
+REVIEW_SAMPLES = "samples"  # synthesized samples: does each express its target feature?
+REVIEW_RELEVANCE = "relevance"  # catalog features: relevant to the task?
+REVIEW_KINDS = (REVIEW_SAMPLES, REVIEW_RELEVANCE)
+REVIEW_FIELD_SAMPLE = "sample"
+REVIEW_FIELD_FEATURE = "feature"
+REVIEW_FIELD_EXPLANATION = "explanation"
+REVIEW_FIELD_SPANS = "spans"
+REVIEW_QUESTION_EXPRESSES = "expresses_feature"
+REVIEW_QUESTION_QUALITY = "quality"
+REVIEW_QUESTION_TASK = "task_relevance"
+REVIEW_QUESTION_RELEVANT = "relevant"
+REVIEW_META_FEATURE = "feature_id"
+REVIEW_META_ACTIVATION = "activation"
+REVIEW_META_COVERAGE_GAIN = "coverage_gain"
+REVIEW_META_GENERATOR = "generator"
+REVIEW_COLUMN_PREFIX = "review_"  # review_<question>, review_<question>_responses, ...
+REVIEW_RECORD_ID = "review_record_id"
+REVIEW_STATUS = "review_status"
+REVIEW_N_RESPONSES = "review_n_responses"
+REVIEW_KEEP = "keep_row_after_review"  # marks rows instead of dropping them (distilabel's keep_row_ style)
+REVIEW_REJECT_REASON = "review_reject_reason"
+REVIEW_ALL_DIR = "reviewed"  # every row, marked
+REVIEW_ACCEPTED_DIR = "accepted"  # the rows reviewers kept
+REVIEW_AGREEMENT_JSON = "agreement.json"
+
+# Publishing to the Hub (fac_datasets.hub): what `fac push` recognises and what it writes in a repo.
+HUB_KIND_SYNTHESIZED = "synthesized-dataset"  # a `fac synthesize` output folder
+HUB_KIND_CATALOG = "feature-catalog"
+HUB_KIND_SAE = "sae"
+HUB_KINDS = (HUB_KIND_SYNTHESIZED, HUB_KIND_CATALOG, HUB_KIND_SAE)
+HUB_TOKEN_ENV = "HF_TOKEN"
+HUB_CARD_FILENAME = "README.md"
+HUB_DATA_DIR = "data"  # default config: the accepted samples (or the catalog rows), parquet shards
+HUB_ALL_ROWS_DIR = "all"  # config "all" of a synthesized dataset: every generated row, rejected ones too
+HUB_ALL_ROWS_CONFIG = "all"
+HUB_SPLIT = "train"
+HUB_SHARD_PATTERN = "{split}-{index:05d}-of-{count:05d}.parquet"
+HUB_TAGS = ("fac", "fac-datasets")  # on every card; a kind tag says what the repo holds
+HUB_KIND_TAGS = {HUB_KIND_SYNTHESIZED: "fac-synthesized", HUB_KIND_CATALOG: "fac-catalog", HUB_KIND_SAE: "fac-sae"}
+HUB_SYNTHETIC_TAG = "synthetic"
+# Licences known without asking the Hub: the embedded default model (SmolLM2-135M-Instruct is Apache-2.0).
+KNOWN_LICENSES = {DEFAULT_MODEL_ID: "apache-2.0"}
+# Licence identifiers the Hub accepts in card metadata (huggingface.co/docs/hub/repositories-licenses).
+HUB_LICENSES = (
+    "apache-2.0", "mit", "openrail", "bigscience-openrail-m", "creativeml-openrail-m", "bigscience-bloom-rail-1.0",
+    "bigcode-openrail-m", "afl-3.0", "artistic-2.0", "bsl-1.0", "bsd", "bsd-2-clause", "bsd-3-clause",
+    "bsd-3-clause-clear", "c-uda", "cc", "cc0-1.0", "cc-by-2.0", "cc-by-2.5", "cc-by-3.0", "cc-by-4.0",
+    "cc-by-sa-3.0", "cc-by-sa-4.0", "cc-by-nc-2.0", "cc-by-nc-3.0", "cc-by-nc-4.0", "cc-by-nd-4.0",
+    "cc-by-nc-nd-3.0", "cc-by-nc-nd-4.0", "cc-by-nc-sa-2.0", "cc-by-nc-sa-3.0", "cc-by-nc-sa-4.0",
+    "cdla-sharing-1.0", "cdla-permissive-1.0", "cdla-permissive-2.0", "wtfpl", "ecl-2.0", "epl-1.0", "epl-2.0",
+    "etalab-2.0", "eupl-1.1", "eupl-1.2", "agpl-3.0", "gfdl", "gpl", "gpl-2.0", "gpl-3.0", "lgpl", "lgpl-2.1",
+    "lgpl-3.0", "isc", "h-research", "intel-research", "lppl-1.3c", "ms-pl", "apple-ascl", "apple-amlr", "mpl-2.0",
+    "odc-by", "odbl", "openrail++", "osl-3.0", "postgresql", "ofl-1.1", "ncsa", "unlicense", "zlib", "pddl",
+    "lgpl-lr", "deepfloyd-if-license", "fair-noncommercial-research-license", "llama2", "llama3", "llama3.1",
+    "llama3.2", "llama3.3", "llama4", "gemma", "unknown", "other",
+)  # fmt: skip

@@ -9,7 +9,19 @@ from __future__ import annotations
 import typer
 from typer.core import TyperGroup
 
-from fac_datasets.cli import catalog, coverage, demo, diversity, downstream, features, interpret, sae, synthesize
+from fac_datasets.cli import (
+    catalog,
+    coverage,
+    demo,
+    diversity,
+    downstream,
+    features,
+    hub,
+    interpret,
+    review,
+    sae,
+    synthesize,
+)
 from fac_datasets.errors import FacError
 
 
@@ -43,3 +55,6 @@ app.command("convert-sae")(sae.convert_sae)
 app.command("train-sae")(sae.train_sae)
 app.command()(synthesize.synthesize)
 app.command("eval-downstream")(downstream.eval_downstream)
+app.command()(hub.push)
+app.add_typer(review.argilla_app, name="argilla")
+app.add_typer(review.review_app, name="review")
