@@ -33,6 +33,12 @@ COUNTS_FORMAT_VERSION = 1
 COVERAGE_JSON = "coverage.json"
 COVERAGE_PNG = "coverage.png"
 COVERAGE_HTML = "coverage.html"
+# A `fac synthesize` output folder (hub/ and review/ read it too): the coverage plot is COVERAGE_PNG.
+SYNTHESIS_DATASET_DIR = "dataset"  # save_to_disk of every generated row
+SYNTHESIS_SAMPLES_JSONL = "samples.jsonl"  # the same rows as JSONL (also the checkpoint's row log)
+SYNTHESIS_STATE_JSON = "state.json"  # the checkpoint
+SYNTHESIS_REPORT_JSON = "report.json"
+SYNTHESIS_REPORT_HTML = "report.html"
 ANCHOR_COUNTS_FILENAME = "anchor_counts.json"
 DIVERSITY_JSON = "diversity.json"
 DIVERSITY_MARKDOWN = "diversity.md"

@@ -69,7 +69,7 @@ def write_shards(dataset, staging: Path, folder: str, max_shard_mb: int) -> dict
 
 def coverage_png(folder: Path) -> bytes | None:
     """The run's coverage plot: coverage.png if present, else the one embedded in report.html."""
-    from fac_datasets.synthesis.output import REPORT_HTML
+    from fac_datasets.constants import SYNTHESIS_REPORT_HTML as REPORT_HTML
 
     if (folder / COVERAGE_PNG).is_file():
         return (folder / COVERAGE_PNG).read_bytes()
@@ -90,7 +90,9 @@ def _load_saved_dataset(folder: Path):
 
 
 def synthesized_bundle(folder: Path, staging: Path, config: HubPushConfig) -> Bundle:
-    from fac_datasets.synthesis.output import DATASET_DIR, REPORT_HTML, REPORT_JSON
+    from fac_datasets.constants import SYNTHESIS_DATASET_DIR as DATASET_DIR
+    from fac_datasets.constants import SYNTHESIS_REPORT_HTML as REPORT_HTML
+    from fac_datasets.constants import SYNTHESIS_REPORT_JSON as REPORT_JSON
     from fac_datasets.synthesis.records import ACCEPTED
 
     try:

@@ -12,9 +12,10 @@ from fac_datasets.constants import (
     SAE_CFG_FILENAME,
     SAE_WEIGHTS_FILENAME,
 )
+from fac_datasets.constants import SYNTHESIS_DATASET_DIR as DATASET_DIR
+from fac_datasets.constants import SYNTHESIS_REPORT_JSON as REPORT_JSON
 from fac_datasets.errors import FacInputError
 from fac_datasets.synthesis.checkpoint import STATE_FILE
-from fac_datasets.synthesis.output import DATASET_DIR, REPORT_JSON
 
 _WHAT = (
     f"a `fac synthesize` output ({REPORT_JSON} + {DATASET_DIR}/), a feature catalog ({CATALOG_SIDECAR}) "

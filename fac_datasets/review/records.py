@@ -89,8 +89,9 @@ class SynthesizedSamples:
 # ------------------------------------------------------------------ reading
 def open_synthesized(spec: str | Path, task: str | None = None) -> SynthesizedSamples:
     """A `fac synthesize` output folder (dataset/ + report.json), or any dataset with the synthesis columns."""
+    from fac_datasets.constants import SYNTHESIS_DATASET_DIR as DATASET_DIR
+    from fac_datasets.constants import SYNTHESIS_REPORT_JSON as REPORT_JSON
     from fac_datasets.inputs import open_dataset
-    from fac_datasets.synthesis.output import DATASET_DIR, REPORT_JSON
 
     path = Path(spec)
     report: dict = {}

@@ -14,11 +14,12 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from fac_datasets.constants import SYNTHESIS_SAMPLES_JSONL, SYNTHESIS_STATE_JSON
 from fac_datasets.errors import FacInputError
 from fac_datasets.synthesis.records import PARTIAL, FeatureRecord
 
-STATE_FILE = "state.json"
-SAMPLES_FILE = "samples.jsonl"
+STATE_FILE = SYNTHESIS_STATE_JSON
+SAMPLES_FILE = SYNTHESIS_SAMPLES_JSONL
 STATE_FORMAT = "fac-datasets/synthesis-state"
 STATE_VERSION = 1
 

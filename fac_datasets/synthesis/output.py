@@ -16,15 +16,16 @@ from collections import Counter
 from pathlib import Path
 
 from fac_datasets.config import SynthesisConfig
+from fac_datasets.constants import COVERAGE_PNG, SYNTHESIS_DATASET_DIR, SYNTHESIS_REPORT_HTML, SYNTHESIS_REPORT_JSON
 from fac_datasets.coverage.compute import CoverageReport
 from fac_datasets.features.counts import FeatureCounts
 from fac_datasets.synthesis import records as R
 from fac_datasets.synthesis.loop import LoopResult
 from fac_datasets.synthesis.tasks import SynthesisTask
 
-DATASET_DIR = "dataset"
-REPORT_JSON = "report.json"
-REPORT_HTML = "report.html"
+DATASET_DIR = SYNTHESIS_DATASET_DIR
+REPORT_JSON = SYNTHESIS_REPORT_JSON
+REPORT_HTML = SYNTHESIS_REPORT_HTML
 
 
 def build_dataset(task: SynthesisTask, rows: list[dict]):
@@ -140,10 +141,13 @@ def synthesis_report(
 
 
 def write_report(out_dir: Path, report: dict, png: bytes | None) -> dict[str, Path]:
-    """report.json and the self-contained report.html."""
+    """report.json, the self-contained report.html and the coverage plot as coverage.png (for cards)."""
     from fac_datasets.templating import render_template
 
     paths = {"json": out_dir / REPORT_JSON, "html": out_dir / REPORT_HTML}
+    if png:
+        paths["png"] = out_dir / COVERAGE_PNG
+        paths["png"].write_bytes(png)
     paths["json"].write_text(json.dumps(report, indent=2, ensure_ascii=False), encoding="utf-8")
     html = render_template(
         "fac_datasets.synthesis",
