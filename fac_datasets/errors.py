@@ -28,3 +28,7 @@ class FacSAEError(FacError):
 
 class FacOfflineError(FacError):
     """Something needs the Hugging Face Hub, and the Hub cannot be reached."""
+
+
+class FacServiceError(FacError):
+    """A service we talk to (an Argilla server, a component of the local Argilla stack) cannot be reached or used."""

@@ -15,8 +15,7 @@ from typing import TYPE_CHECKING, NamedTuple
 
 from fac_datasets.config import ArgillaConfig
 from fac_datasets.constants import ARGILLA_API_KEY_ENV, ARGILLA_API_URL_ENV
-from fac_datasets.errors import FacConfigError
-from fac_datasets.review.errors import FacArgillaError
+from fac_datasets.errors import FacConfigError, FacServiceError
 
 if TYPE_CHECKING:
     import argilla as rg
@@ -63,12 +62,12 @@ def _get(url: str, api_key: str | None = None) -> tuple[int, bytes]:
 
 
 def check_server(endpoint: Endpoint) -> dict:
-    """The key's user ({username, role, ...}); FacArgillaError when the server is down or refuses the key."""
+    """The key's user ({username, role, ...}); FacServiceError when the server is down or refuses the key."""
     try:
         status, body = _get(f"{endpoint.url}/api/v1/version")
     except (urllib.error.URLError, OSError, ValueError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise FacArgillaError(
+        raise FacServiceError(
             f"No Argilla server answers at {endpoint.url} (from {endpoint.source}: {reason}). Start the local one "
             f"with `fac argilla up`, or pass --url/--api-key ({ARGILLA_API_URL_ENV}/{ARGILLA_API_KEY_ENV}) of a "
             "running server. Nothing was read or changed."
@@ -78,16 +77,16 @@ def check_server(endpoint: Endpoint) -> dict:
     except ValueError:
         version = None
     if not version:
-        raise FacArgillaError(f"{endpoint.url} answers but is not an Argilla server (GET /api/v1/version: {status}).")
+        raise FacServiceError(f"{endpoint.url} answers but is not an Argilla server (GET /api/v1/version: {status}).")
     status, body = _get(f"{endpoint.url}/api/v1/me", endpoint.api_key)
     if status in (401, 403):
-        raise FacArgillaError(
+        raise FacServiceError(
             f"The Argilla server at {endpoint.url} refused the API key (HTTP {status}): pass the key of a user "
             f"there with --api-key or {ARGILLA_API_KEY_ENV} (the local stack's owner key is printed by "
             "`fac argilla status`). Nothing was read or changed."
         )
     if status != 200:
-        raise FacArgillaError(f"The Argilla server at {endpoint.url} failed GET /api/v1/me (HTTP {status}).")
+        raise FacServiceError(f"The Argilla server at {endpoint.url} failed GET /api/v1/me (HTTP {status}).")
     return {**json.loads(body), "server_version": version}
 
 

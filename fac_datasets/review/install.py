@@ -22,7 +22,7 @@ from pathlib import Path
 
 from fac_datasets.cache import cache_root
 from fac_datasets.constants import ARGILLA_SERVER_REQUIREMENTS, ARGILLA_SYSTEM_PACKAGES
-from fac_datasets.review.errors import FacArgillaError
+from fac_datasets.errors import FacServiceError
 
 STAMP = ".fac-installed.json"
 
@@ -58,7 +58,7 @@ def _run_logged(command: list[str], log: Path, what: str, env: dict | None = Non
         out.flush()
         result = subprocess.run(command, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
     if result.returncode != 0:
-        raise FacArgillaError(f"{what} failed (exit code {result.returncode}); see {log}.")
+        raise FacServiceError(f"{what} failed (exit code {result.returncode}); see {log}.")
 
 
 def ensure_server_env(progress=print) -> ServerEnv:
@@ -86,7 +86,7 @@ def ensure_server_env(progress=print) -> ServerEnv:
         )
         binary = Path(found.stdout.strip())
         if found.returncode != 0 or not binary.is_file():
-            raise FacArgillaError(f"osmem-server installed but its binary was not found: {found.stderr.strip()[-300:]}")
+            raise FacServiceError(f"osmem-server installed but its binary was not found: {found.stderr.strip()[-300:]}")
         facts = {"python": str(python), "osmem_binary": str(binary), "requirements": ARGILLA_SERVER_REQUIREMENTS}
         stamp.write_text(json.dumps(facts, indent=2))
         return ServerEnv(python, binary)
@@ -99,7 +99,7 @@ def ensure_system_packages(install: bool, log: Path, progress=print) -> None:
         return
     command = ["apt-get", "install", "-y", "-qq", "--no-install-recommends", *missing]
     if not install or os.geteuid() != 0 or shutil.which("apt-get") is None:
-        raise FacArgillaError(
+        raise FacServiceError(
             f"{', '.join(missing)} is not installed and cannot be installed here; run "
             f"`sudo apt-get install {' '.join(missing)}` (Debian/Ubuntu) and start again."
         )
@@ -108,6 +108,6 @@ def ensure_system_packages(install: bool, log: Path, progress=print) -> None:
     log.parent.mkdir(parents=True, exist_ok=True)
     try:
         _run_logged(command, log, "apt-get install", env)
-    except FacArgillaError:  # an image without package lists: fetch them once, then retry
+    except FacServiceError:  # an image without package lists: fetch them once, then retry
         _run_logged(["apt-get", "update", "-qq"], log, "apt-get update", env)
         _run_logged(command, log, f"apt-get install {' '.join(missing)}", env)

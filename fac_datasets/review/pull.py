@@ -29,9 +29,8 @@ from fac_datasets.constants import (
     REVIEW_QUESTION_RELEVANT,
     REVIEW_REJECT_REASON,
 )
-from fac_datasets.errors import FacInputError
+from fac_datasets.errors import FacInputError, FacServiceError
 from fac_datasets.review.agreement import agreement_report
-from fac_datasets.review.errors import FacArgillaError
 from fac_datasets.review.push import describe_remote, find_dataset, quiet_sdk
 from fac_datasets.review.records import SynthesizedSamples, feature_record_id, sample_ids
 from fac_datasets.review.responses import (
@@ -120,7 +119,7 @@ def fetch(client: rg.Argilla, schema: ReviewSchema, name: str, config: ArgillaCo
                 suggestions = {s.question_name: s.value for s in record.suggestions}
                 pulled.append(PulledRecord(str(record.id), suggestions, _answers(record, users)))
     except ArgillaError as exc:
-        raise FacArgillaError(f"Could not read the Argilla dataset {where}: {exc}") from exc
+        raise FacServiceError(f"Could not read the Argilla dataset {where}: {exc}") from exc
     return pulled
 
 

@@ -17,8 +17,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from fac_datasets.config import ArgillaConfig
-from fac_datasets.errors import FacInputError
-from fac_datasets.review.errors import FacArgillaError
+from fac_datasets.errors import FacInputError, FacServiceError
 from fac_datasets.review.records import ReviewRecord
 from fac_datasets.review.schemas import ReviewSchema, differences
 
@@ -162,7 +161,7 @@ def push_records(
         if created:  # a dataset this push made and could not fill is not left behind
             with suppress(ArgillaError):
                 dataset.delete()
-        raise FacArgillaError(f"Argilla refused the push to {where}: {exc}") from exc
+        raise FacServiceError(f"Argilla refused the push to {where}: {exc}") from exc
     new = sum(record.id not in known for record in records)
     return PushResult(
         url=str(client.api_url).rstrip("/"),

@@ -29,7 +29,7 @@ from typing import NamedTuple
 from fac_datasets.cache import cache_root
 from fac_datasets.config import ArgillaConfig
 from fac_datasets.constants import ARGILLA_STACK_STATE
-from fac_datasets.review.errors import FacArgillaError
+from fac_datasets.errors import FacServiceError
 
 Progress = Callable[[str], None]
 
@@ -297,10 +297,10 @@ class ArgillaStack:
                 raise self._failed(component, f"did not answer its health check within {self.config.start_timeout:g} s")
             time.sleep(0.2)
 
-    def _failed(self, component: Component, what: str) -> FacArgillaError:
+    def _failed(self, component: Component, what: str) -> FacServiceError:
         log = self.log_path(component)
         tail = _log_tail(log)
-        return FacArgillaError(
+        return FacServiceError(
             f"Local Argilla stack: {component.title} {what}; see {log}" + (f" (last lines: {tail})" if tail else "")
         )
 
@@ -314,7 +314,7 @@ class ArgillaStack:
                 command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, timeout=600
             )
         if result.returncode != 0:
-            raise FacArgillaError(
+            raise FacServiceError(
                 f"Local Argilla stack: argilla-server {name} failed (exit code {result.returncode}); see {log} "
                 f"(last lines: {_log_tail(log)})"
             )
@@ -323,10 +323,10 @@ class ArgillaStack:
         c = self.config
         ports = {SEARCH: c.search_port, REDIS: c.redis_port, SERVER: c.port}
         if len(set(ports.values())) < len(ports):
-            raise FacArgillaError(f"The stack's ports must differ, got {', '.join(map(str, ports.values()))}.")
+            raise FacServiceError(f"The stack's ports must differ, got {', '.join(map(str, ports.values()))}.")
         for component, port in ports.items():
             if not _port_free(c.host, port):
-                raise FacArgillaError(
+                raise FacServiceError(
                     f"Port {port} on {c.host} for {component.title} is taken by another process: stop it, or start "
                     f"the stack on another port ({component.port_option} PORT); see {self.log_path(component)} "
                     "for earlier runs. `fac argilla status` shows what this stack runs."
@@ -342,7 +342,7 @@ class ArgillaStack:
             state = self._state() or {}
             wanted = {k: getattr(self.config, k) for k in ("host", "port", "search_port", "redis_port")}
             if any(state.get(k) != v for k, v in wanted.items()):
-                raise FacArgillaError(
+                raise FacServiceError(
                     f"A local Argilla stack from {self.state_dir} already runs at {current.url} with other ports; "
                     "`fac argilla down` first."
                 )
@@ -434,7 +434,7 @@ class ArgillaStack:
             self._pid_path(component).unlink(missing_ok=True)
         (self.state_dir / ARGILLA_STACK_STATE).unlink(missing_ok=True)
         if left:
-            raise FacArgillaError(f"Could not stop {', '.join(left)}; stop them by hand.")
+            raise FacServiceError(f"Could not stop {', '.join(left)}; stop them by hand.")
         return [component.name for component, _ in targets]
 
 

@@ -20,7 +20,7 @@ from fac_datasets.catalog.catalog import FeatureCatalog
 from fac_datasets.catalog.relevance import relevant_features
 from fac_datasets.cli import app
 from fac_datasets.config import ArgillaConfig
-from fac_datasets.review.errors import FacArgillaError
+from fac_datasets.errors import FacServiceError
 from fac_datasets.review.push import find_dataset
 from fac_datasets.review.records import open_synthesized, sample_records
 from fac_datasets.review.stack import ArgillaStack
@@ -293,7 +293,7 @@ def test_a_taken_port_and_a_failing_component_are_named_and_nothing_is_left(tmp_
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", redis_port))
         busy.listen()
-        with pytest.raises(FacArgillaError, match=f"Port {redis_port} on 127.0.0.1 for redis-server .* is taken"):
+        with pytest.raises(FacServiceError, match=f"Port {redis_port} on 127.0.0.1 for redis-server .* is taken"):
             ArgillaStack(config).up()
     assert not list((tmp_path / "state" / "run").glob("*.pid"))  # nothing was started
 
@@ -301,7 +301,7 @@ def test_a_taken_port_and_a_failing_component_are_named_and_nothing_is_left(tmp_
     fake = {"redis-server": "/bin/false"}
     monkeypatch.setattr(stack_module.shutil, "which", lambda cmd: fake.get(cmd) or real_which(cmd))
     stack = ArgillaStack(config)
-    with pytest.raises(FacArgillaError, match=r"redis-server \(job queue\) exited with code 1; see .*redis\.log"):
+    with pytest.raises(FacServiceError, match=r"redis-server \(job queue\) exited with code 1; see .*redis\.log"):
         stack.up()
     assert stack.status().stopped and not list(stack.run_dir.glob("*.pid"))
     assert "=== " in (stack.run_dir / "search.log").read_text()  # osmem was started, and stopped when redis failed

@@ -13,10 +13,9 @@ from fac_datasets.catalog.relevance import RELEVANT_LABELS
 from fac_datasets.cli import app
 from fac_datasets.config import ArgillaConfig
 from fac_datasets.constants import REVIEW_KEEP, REVIEW_REJECT_REASON, REVIEW_STATUS
-from fac_datasets.errors import FacConfigError, FacInputError
+from fac_datasets.errors import FacConfigError, FacInputError, FacServiceError
 from fac_datasets.review.agreement import agreement_report, cohen_kappa, format_agreement
 from fac_datasets.review.connection import check_server, resolve_endpoint
-from fac_datasets.review.errors import FacArgillaError
 from fac_datasets.review.records import (
     agent_name,
     open_synthesized,
@@ -252,7 +251,7 @@ def test_a_server_that_is_down_is_one_clear_line_and_nothing_is_read(tmp_path):
     (port,) = free_ports(1)
     endpoint = resolve_endpoint(f"http://127.0.0.1:{port}/", "key")
     assert endpoint.url == f"http://127.0.0.1:{port}"
-    with pytest.raises(FacArgillaError, match=f"No Argilla server answers at http://127.0.0.1:{port}"):
+    with pytest.raises(FacServiceError, match=f"No Argilla server answers at http://127.0.0.1:{port}"):
         check_server(endpoint)
     run = write_run(tmp_path / "run")
     before = sorted(p.name for p in run.rglob("*"))
@@ -306,7 +305,7 @@ def test_a_missing_redis_server_is_installed_or_named_with_the_command(tmp_path,
     from fac_datasets.review import install
 
     monkeypatch.setattr(install.shutil, "which", lambda name: None)
-    with pytest.raises(FacArgillaError, match=r"redis-server is not installed .* `sudo apt-get install redis-server`"):
+    with pytest.raises(FacServiceError, match=r"redis-server is not installed .* `sudo apt-get install redis-server`"):
         install.ensure_system_packages(False, tmp_path / "apt.log")
     monkeypatch.setattr(install.shutil, "which", lambda name: f"/usr/bin/{name}")
     install.ensure_system_packages(True, tmp_path / "apt.log")  # present: apt-get is not run
