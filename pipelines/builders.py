@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from fac_datasets.config import SynthesisConfig
+from fac_datasets.config import ExtractorConfig, SynthesisConfig
 from fac_datasets.inputs import TextInput, check_texts
 
 from . import steps as S
@@ -93,7 +93,9 @@ def synthesis_pipeline(
             **task_args,
         )
         score = S.SAEScore(name="sae_score", extractor=extractor)
-        pair = S.SelectContrastivePair(name="pair", threshold=extractor.get("threshold", 0.0))
+        pair = S.SelectContrastivePair(
+            name="pair", threshold=extractor.get("threshold", ExtractorConfig.default_of("threshold"))
+        )
         covered = S.FeatureCoveredGeneration(
             name="covered",
             llm=FacGeneratorLLM(**llm_args, generation_kwargs=generation),

@@ -17,7 +17,7 @@ from distilabel.steps import GlobalStep, Step, StepInput
 from distilabel.steps.tasks import Task
 from pydantic import Field, PrivateAttr
 
-from fac_datasets.config import SynthesisConfig
+from fac_datasets.config import ExtractorConfig, SynthesisConfig
 
 # Columns the steps read and write (besides the task's own columns).
 FEATURE_ID = "feature_id"
@@ -165,7 +165,7 @@ class SelectContrastivePair(Step):
     catalog span; None when there is nothing to show).
     """
 
-    threshold: float = Field(0.0, description="activation above which the feature fires (the extractor's)")
+    threshold: float = Field(ExtractorConfig.default_of("threshold"), description="activation above which it fires")
 
     @property
     def inputs(self) -> list[str]:
