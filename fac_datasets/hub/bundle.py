@@ -130,29 +130,17 @@ def catalog_bundle(folder: Path, staging: Path, config: HubPushConfig) -> Bundle
     return Bundle(files, (HUB_DATA_DIR,), catalog_card(catalog, config))
 
 
-_TRAINING_KEYS = (
-    "n_train_tokens",
-    "n_heldout_tokens",
-    "fvu_heldout",
-    "l0_heldout",
-    "dead_fraction",
-    "corpus",
-    "config",
-    "seconds",
-)
-
-
 def sae_bundle(folder: Path, staging: Path, config: HubPushConfig) -> Bundle:
     """The sae-lens files as they are (plus the reference stats when present) and the SAE card."""
     from fac_datasets.catalog.reference import REFERENCE_FILENAME
-    from fac_datasets.sae.card import write_sae_card
+    from fac_datasets.sae.card import TRAINING_RECORD_KEYS, write_sae_card
     from fac_datasets.sae.io import content_hash, load_sae
 
     sae = load_sae(folder)  # checks shapes and values before anything is published
     files = {name: folder / name for name in (SAE_CFG_FILENAME, SAE_WEIGHTS_FILENAME, REFERENCE_FILENAME)}
     files = {name: path for name, path in files.items() if path.is_file()}
     body = None
-    if all(key in (sae.cfg.training or {}) for key in _TRAINING_KEYS):
+    if all(key in (sae.cfg.training or {}) for key in TRAINING_RECORD_KEYS):
         card_dir = staging / "sae-card"
         card_dir.mkdir()
         body = write_sae_card(sae, card_dir).read_text(encoding="utf-8")

@@ -27,6 +27,19 @@ def sae_summary(sae: TopKSAE) -> dict:
     }
 
 
+# What the training card reads from `cfg.training`; an SAE whose record lacks one gets the basic card.
+TRAINING_RECORD_KEYS = (
+    "n_train_tokens",
+    "n_heldout_tokens",
+    "fvu_heldout",
+    "l0_heldout",
+    "dead_fraction",
+    "corpus",
+    "config",
+    "seconds",
+)
+
+
 def write_sae_card(sae: TopKSAE, folder: Path) -> Path:
     record = sae.cfg.training
     sweep = record.get("sweep") or {}
@@ -43,19 +56,7 @@ def write_sae_card(sae: TopKSAE, folder: Path) -> Path:
         sweep=sweep.get("rows"),
         sweep_tokens=sweep.get("n_tokens"),
         sweep_note=sweep.get("note", ""),
-        **{
-            key: record[key]
-            for key in (
-                "n_train_tokens",
-                "n_heldout_tokens",
-                "fvu_heldout",
-                "l0_heldout",
-                "dead_fraction",
-                "corpus",
-                "config",
-                "seconds",
-            )
-        },
+        **{key: record[key] for key in TRAINING_RECORD_KEYS},
     )
     path = folder / "README.md"
     path.write_text(text, encoding="utf-8")
