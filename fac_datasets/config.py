@@ -9,11 +9,12 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from fac_datasets.errors import FacConfigError
 
 Dtype = Literal["float32", "bfloat16"]
+DtypeChoice = Literal["auto", "float32", "bfloat16"]
 _DTYPE_ALIASES = {"fp32": "float32", "bf16": "bfloat16"}
 
 
@@ -53,8 +54,11 @@ class BackboneConfig(FacConfig):
     layer: int | None = Field(None, ge=1)
     """Residual stream after this many decoder blocks; None takes the SAE's layer."""
 
-    dtype: Dtype = "float32"
-    """Backbone dtype: float32 or bfloat16."""
+    dtype: DtypeChoice = "auto"
+    """Backbone dtype: auto (bfloat16 where it runs natively: CUDA, or a CPU with avx512_bf16/AMX; else float32)."""
+
+    device: Literal["auto", "cpu", "cuda"] = "auto"
+    """Device of the backbone and SAE; auto is cuda when torch sees a GPU, else cpu."""
 
     max_length: int = Field(512, ge=2)
     """Tokens per text (with the sink token); longer texts are truncated and counted."""
@@ -62,8 +66,8 @@ class BackboneConfig(FacConfig):
     batch_tokens: int = Field(2048, ge=1)
     """Padded tokens per forward batch (texts are grouped by length)."""
 
-    max_batch_size: int = Field(64, ge=1)
-    """Texts per forward batch at most."""
+    max_batch_size: int = Field(256, ge=1)
+    """Texts per forward batch at most (short texts fill the token budget with many rows)."""
 
     outlier_norm_factor: float | None = Field(3.0, gt=0)
     """Drop tokens whose residual norm exceeds this many times the SAE's reference norm; None keeps all."""
@@ -92,6 +96,40 @@ class AnnotatorConfig(ExtractorConfig):
 
     column: str = "text"
     """Dataset column with the texts (strings or chat message lists)."""
+
+
+class StreamingConfig(FacConfig):
+    """How `fac annotate-dataset` walks a dataset of any size (`fac_datasets.features.streaming`)."""
+
+    shard_size: int = Field(4096, ge=1)
+    """Rows per shard: the unit written to disk and skipped when a run resumes (a few minutes of work on 2 cores)."""
+
+    batch_size: int = Field(1024, ge=1)
+    """Rows per annotator call, also `FeatureAnnotator.annotate`'s map batch_size (more rows: less padding)."""
+
+    counts_only: bool = False
+    """Write only the FeatureCounts per shard and merged, not the annotated rows."""
+
+    streaming: bool = False
+    """Read the input with datasets' streaming=True: nothing is converted or downloaded before work starts."""
+
+    ray: str | None = None
+    """Annotate on Ray: 'auto' (the running cluster, else a new local one) or a cluster address (ray://host:10001)."""
+
+    ray_workers: int | None = Field(None, ge=1)
+    """Ray actors, one model each; None is one per GPU when the cluster has GPUs, else one per CPU worker slot."""
+
+    ray_cpus_per_worker: int = Field(1, ge=1)
+    """CPUs reserved per Ray actor; its torch threads match."""
+
+    @model_validator(mode="after")
+    def _shards_hold_whole_batches(self) -> StreamingConfig:
+        if self.shard_size % self.batch_size:
+            raise ValueError(
+                f"shard_size ({self.shard_size}) must be a multiple of batch_size ({self.batch_size}), "
+                "so shards cut the same batches as one pass over the whole dataset"
+            )
+        return self
 
 
 class CoverageConfig(FacConfig):
@@ -381,7 +419,7 @@ class DownstreamConfig(FacConfig):
     layer: int = Field(TrainSAEConfig.default_of("layer"), ge=1)
     """Residual stream after this many blocks read by the probe, the reward head and steering (the SAE's layer)."""
 
-    dtype: Dtype = BackboneConfig.default_of("dtype")
+    dtype: Dtype = "float32"
     """dtype of the frozen forward passes (probe, reward, steering); fine-tuning always trains in float32."""
 
     max_length: int = Field(BackboneConfig.default_of("max_length"), ge=2)

@@ -16,6 +16,7 @@ from torch import nn
 
 from fac_datasets.config import BackboneConfig
 from fac_datasets.errors import FacConfigError, FacInputError, FacModelError
+from fac_datasets.features.hardware import Setup, resolve_setup
 from fac_datasets.features.model_spec import ResolvedModel, load_causal_lm, resolve_model
 from fac_datasets.inputs import TextInput, check_text
 
@@ -37,7 +38,7 @@ class ActivationBatch:
 
     Attributes:
         indices: position of each input of the batch in the caller's sequence.
-        hidden: [n_kept_tokens, d_model] float32 activations, content tokens only, outliers dropped.
+        hidden: [n_kept_tokens, d_model] activations in the backbone's dtype, content tokens only, outliers dropped.
         sample_ids: [n_kept_tokens] row of `indices` each token belongs to.
         n_content_tokens: content tokens per input (after truncation, before outlier dropping).
         token_ids: [n_kept_tokens] token id of each kept token (so spans can be shown as text).
@@ -110,6 +111,8 @@ class Backbone:
         self.max_batch_size = max_batch_size
         self.outlier_norm_factor = outlier_norm_factor
         self.dtype = next(model.parameters()).dtype
+        self.device = next(model.parameters()).device
+        self.setup = Setup(self.device.type, str(self.dtype).removeprefix("torch."), "as loaded by the caller")
         self.stats = BackboneStats()
         self._base = getattr(model, model.base_model_prefix, model)
         parent, name, layers = find_decoder_layers(self._base, self.n_layers)
@@ -124,14 +127,23 @@ class Backbone:
         model: str = _DEFAULTS.model,
         layer: int | None = None,
         dtype: str = _DEFAULTS.dtype,
+        device: str = "cpu",
         **kwargs,
     ) -> Backbone:
-        """Load from a spec: 'default', a Hub id, a local folder or a .gguf file."""
+        """Load from a spec: 'default', a Hub id, a local folder or a .gguf file.
+
+        dtype and device may be 'auto' (see `features.hardware`); the choice is kept in `setup`.
+        Direct callers get the CPU unless they ask (their code may not expect CUDA tensors);
+        `from_config` passes the config's device, 'auto' by default.
+        """
         if layer is None:
             raise FacConfigError("Backbone.load needs a layer (the residual stream after that many blocks).")
         resolved: ResolvedModel = resolve_model(model)
-        tokenizer, lm = load_causal_lm(resolved, dtype)
-        return cls(tokenizer, lm, layer, model_id=resolved.model_id, **kwargs)
+        setup = resolve_setup(dtype, device)
+        tokenizer, lm = load_causal_lm(resolved, setup.dtype)
+        backbone = cls(tokenizer, lm.to(setup.device), layer, model_id=resolved.model_id, **kwargs)
+        backbone.setup = setup
+        return backbone
 
     @classmethod
     def from_config(cls, config: BackboneConfig, layer: int | None = None) -> Backbone:
@@ -140,6 +152,7 @@ class Backbone:
             config.model,
             config.layer or layer,
             config.dtype,
+            config.device,
             max_length=config.max_length,
             batch_tokens=config.batch_tokens,
             max_batch_size=config.max_batch_size,
@@ -150,11 +163,26 @@ class Backbone:
     def tokenize(self, item: TextInput) -> TokenizedText:
         """Token ids with a content mask; a sink token leads so position 0 is never content."""
         if isinstance(item, str):
-            ids = self.tokenizer(item, add_special_tokens=False)["input_ids"]
-            ids = [self._sink_id, *ids]
-            mask = [False] + [True] * (len(ids) - 1)
-        else:
-            ids, mask = self._tokenize_chat(item)
+            return self._plain(self.tokenizer(item, add_special_tokens=False)["input_ids"])
+        return self._truncate(*self._tokenize_chat(item))
+
+    def tokenize_many(self, items: Sequence[TextInput]) -> list[TokenizedText]:
+        """`tokenize` of each item, with all plain strings in one tokenizer call (short texts are
+        dominated by per-call costs otherwise)."""
+        plain = [i for i, item in enumerate(items) if isinstance(item, str)]
+        encoded = self.tokenizer([items[i] for i in plain], add_special_tokens=False)["input_ids"] if plain else []
+        out: list[TokenizedText | None] = [None] * len(items)
+        for i, ids in zip(plain, encoded, strict=True):
+            out[i] = self._plain(ids)
+        for i, item in enumerate(items):
+            if out[i] is None:
+                out[i] = self.tokenize(item)
+        return out  # type: ignore[return-value]
+
+    def _plain(self, ids: list[int]) -> TokenizedText:
+        return self._truncate([self._sink_id, *ids], [False] + [True] * len(ids))
+
+    def _truncate(self, ids: list[int], mask: list[bool]) -> TokenizedText:
         truncated = len(ids) > self.max_length
         if truncated:
             ids, mask = ids[: self.max_length], mask[: self.max_length]
@@ -217,7 +245,7 @@ class Backbone:
         `reference_norm` is the median token norm the outlier rule is relative to (an SAE
         records the one it was trained with); without it the batch median is used.
         """
-        tokenized = [self.tokenize(check_text(item, i)) for i, item in enumerate(items)]
+        tokenized = self.tokenize_many([check_text(item, i) for i, item in enumerate(items)])
         n_content = [sum(t.content_mask) for t in tokenized]
         self.stats.n_texts += len(items)
         self.stats.n_empty += sum(1 for n in n_content if n == 0)
@@ -238,7 +266,10 @@ class Backbone:
         empty = [i for i, n in enumerate(n_content) if n == 0]
         if empty:
             yield ActivationBatch(
-                empty, torch.zeros(0, self.d_model), torch.zeros(0, dtype=torch.long), [0] * len(empty)
+                empty,
+                torch.zeros(0, self.d_model, device=self.device),
+                torch.zeros(0, dtype=torch.long, device=self.device),
+                [0] * len(empty),
             )
         for batch in batches:
             yield self._run_batch([runnable[j] for j in batch], tokenized, reference_norm)
@@ -246,22 +277,23 @@ class Backbone:
     def _run_batch(
         self, indices: list[int], tokenized: list[TokenizedText], reference_norm: float | None
     ) -> ActivationBatch:
-        width = max(len(tokenized[i].input_ids) for i in indices)
+        # Padded [rows, width] tensors filled in one step each (row-major order of the mask is
+        # each row's prefix in turn), not row by row.
+        lengths = torch.tensor([len(tokenized[i].input_ids) for i in indices])
+        width = int(lengths.max())
+        attention = torch.arange(width).unsqueeze(0) < lengths.unsqueeze(1)
         ids = torch.full((len(indices), width), self._pad_id, dtype=torch.long)
-        attention = torch.zeros((len(indices), width), dtype=torch.long)
+        ids[attention] = torch.tensor([t for i in indices for t in tokenized[i].input_ids], dtype=torch.long)
         content = torch.zeros((len(indices), width), dtype=torch.bool)
-        for row, i in enumerate(indices):
-            t = tokenized[i]
-            ids[row, : len(t.input_ids)] = torch.tensor(t.input_ids)
-            attention[row, : len(t.input_ids)] = 1
-            content[row, : len(t.content_mask)] = torch.tensor(t.content_mask)
-        hidden = self.hidden_states(ids, attention).float()
+        content[attention] = torch.tensor([m for i in indices for m in tokenized[i].content_mask], dtype=torch.bool)
+        ids, attention, content = ids.to(self.device), attention.to(self.device), content.to(self.device)
+        hidden = self.hidden_states(ids, attention.long())
         n_content = content.sum(dim=1).tolist()
-        rows = torch.arange(len(indices)).unsqueeze(1).expand(-1, width)[content]
-        positions = torch.arange(width).unsqueeze(0).expand(len(indices), -1)[content]
+        rows = torch.arange(len(indices), device=self.device).unsqueeze(1).expand(-1, width)[content]
+        positions = torch.arange(width, device=self.device).unsqueeze(0).expand(len(indices), -1)[content]
         token_ids = ids[content]
         tokens = hidden[content]
-        norms = tokens.norm(dim=-1)
+        norms = torch.linalg.vector_norm(tokens, dim=-1, dtype=torch.float32)
         self.stats.n_content_tokens += int(tokens.shape[0])
         if self.outlier_norm_factor is not None and tokens.shape[0]:
             ref = reference_norm if reference_norm is not None else float(norms.median())
