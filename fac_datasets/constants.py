@@ -29,6 +29,16 @@ SAE_LENS_SPEC_PREFIX = "sae-lens:"
 COUNTS_FORMAT = "fac-datasets/feature-counts"
 COUNTS_FORMAT_VERSION = 1
 
+# `fac annotate-dataset` output folder: run record, annotated row shards, per-shard and merged counts.
+ANNOTATION_RUN_FORMAT = "fac-datasets/annotation-run"
+ANNOTATION_RUN_FORMAT_VERSION = 1
+ANNOTATION_RUN_FILENAME = "run.json"
+ANNOTATION_DATA_DIR = "data"  # load_dataset("parquet", data_files="DIR/data/*.parquet") reads the rows
+ANNOTATION_DATA_PATTERN = "shard-{index:05d}.parquet"
+ANNOTATION_SHARDS_DIR = "shards"  # a shard's counts file is written last: it marks the shard finished
+ANNOTATION_SHARD_PATTERN = "shard-{index:05d}.json"
+ANNOTATION_COUNTS_FILENAME = "counts.json"
+
 # Report files.
 COVERAGE_JSON = "coverage.json"
 COVERAGE_PNG = "coverage.png"

@@ -102,20 +102,24 @@ def _quiet_datasets_errors() -> Iterator[None]:
         datasets_logging.set_verbosity(previous)
 
 
-def open_dataset(spec: str | Path, split: str = "train"):
-    """A `datasets.Dataset` from a data file, a `save_to_disk` folder, or a Hub dataset id."""
+def open_dataset(spec: str | Path, split: str = "train", *, streaming: bool = False):
+    """A `datasets.Dataset` from a data file, a `save_to_disk` folder, or a Hub dataset id.
+
+    `streaming=True` gives an `IterableDataset` read as it is iterated (nothing converted or
+    downloaded up front); a saved folder is memory-mapped either way.
+    """
     import datasets
 
     spec = str(spec)
     path = Path(spec).expanduser()
     if path.is_dir() and (path / "dataset_info.json").is_file():
-        return datasets.load_from_disk(str(path))
+        saved = datasets.load_from_disk(str(path))
+        return saved.to_iterable_dataset() if streaming else saved
     if path.is_dir() and (path / "dataset_dict.json").is_file():
         splits = datasets.load_from_disk(str(path))
-        if split in splits:
-            return splits[split]
-        if len(splits) == 1:
-            return next(iter(splits.values()))
+        if split in splits or len(splits) == 1:
+            saved = splits[split] if split in splits else next(iter(splits.values()))
+            return saved.to_iterable_dataset() if streaming else saved
         raise FacInputError(f"{path}: a DatasetDict with splits {sorted(splits)}; save the split you mean.")
     if path.is_file():
         builder, options = _builder(path)
@@ -123,7 +127,9 @@ def open_dataset(spec: str | Path, split: str = "train"):
             raise FacInputError(f"{path} is empty: there are no rows to read.")
         try:
             with _quiet_datasets_errors():  # our error below says the same in one line
-                return datasets.load_dataset(builder, data_files=str(path), split="train", **options)
+                return datasets.load_dataset(
+                    builder, data_files=str(path), split="train", streaming=streaming, **options
+                )
         except Exception as exc:  # datasets raises many types for malformed files
             cause = exc.__cause__ or exc
             reason = str(cause).strip() or type(cause).__name__
@@ -132,7 +138,7 @@ def open_dataset(spec: str | Path, split: str = "train"):
         raise FacInputError(f"{path} is a folder but not a saved dataset (no dataset_info.json).")
     if "/" in spec and not spec.startswith((".", "/", "~")):
         try:
-            return datasets.load_dataset(spec, split=split)
+            return datasets.load_dataset(spec, split=split, streaming=streaming)
         except (ConnectionError, OSError) as exc:
             raise FacOfflineError(f"Cannot load Hub dataset {spec!r} (offline or not cached): {exc}") from exc
         except Exception as exc:

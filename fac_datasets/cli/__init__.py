@@ -45,6 +45,7 @@ app = typer.Typer(
 
 app.command()(demo.demo)
 app.command()(features.annotate)
+app.command("annotate-dataset")(features.annotate_dataset)
 app.command()(coverage.coverage)
 app.command("reference-counts")(catalog.reference_counts)
 app.command("diversity")(diversity.diversity)

@@ -12,7 +12,7 @@ import json
 import os
 from typing import Any
 
-from fac_datasets.config import AnnotatorConfig
+from fac_datasets.config import AnnotatorConfig, StreamingConfig
 from fac_datasets.constants import ACTIVATIONS_COLUMN, FEATURES_COLUMN, TOKENS_COLUMN
 from fac_datasets.errors import FacInputError, FacSAEError
 
@@ -124,7 +124,8 @@ class FeatureAnnotator:
             )
         if len(dataset) == 0:
             raise FacInputError("The dataset is empty: there is nothing to annotate.")
-        map_kwargs.setdefault("batch_size", 256)
+        # Rows per call: the backbone sorts each call's rows by length, so more rows mean less padding.
+        map_kwargs.setdefault("batch_size", StreamingConfig.default_of("batch_size"))
         map_kwargs.setdefault("desc", "SAE features")
         return dataset.map(self, batched=True, **map_kwargs)
 

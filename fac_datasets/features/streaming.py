@@ -1,0 +1,425 @@
+"""Annotate a dataset of any size into a folder, shard by shard: resumable, in bounded memory.
+
+    DIR/run.json                what the run is (input, column, annotator, settings); a rerun must match it
+    DIR/data/shard-N.parquet    the shard's input rows + fac_features / fac_activations / fac_n_tokens
+    DIR/shards/shard-N.json     the shard's FeatureCounts and text fingerprint, written last: "shard N is done"
+    DIR/counts.json             the merged FeatureCounts of all shards, with the device and dtype used
+
+Every file is written under a temporary name and renamed, so a killed run leaves finished shards
+and nothing else that counts; a rerun skips finished shards and redoes the rest. One shard's rows
+are in memory at a time. The annotator is called on the same `batch_size` row batches as
+`Dataset.map(annotator, batched=True, batch_size=...)`, so results equal the in-memory path, and
+`annotate_table` is what the Ray actors run too (`features.ray_annotate`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from fac_datasets.config import StreamingConfig
+from fac_datasets.constants import (
+    ACTIVATIONS_COLUMN,
+    ANNOTATION_COUNTS_FILENAME,
+    ANNOTATION_DATA_DIR,
+    ANNOTATION_DATA_PATTERN,
+    ANNOTATION_RUN_FILENAME,
+    ANNOTATION_RUN_FORMAT,
+    ANNOTATION_RUN_FORMAT_VERSION,
+    ANNOTATION_SHARD_PATTERN,
+    ANNOTATION_SHARDS_DIR,
+    FEATURES_COLUMN,
+    TOKENS_COLUMN,
+)
+from fac_datasets.errors import FacInputError
+from fac_datasets.features.annotator import FeatureAnnotator
+from fac_datasets.features.counts import FeatureCounts
+from fac_datasets.features.rows import FeatureRows
+from fac_datasets.inputs import check_text
+
+FAC_COLUMNS = (FEATURES_COLUMN, ACTIVATIONS_COLUMN, TOKENS_COLUMN)
+
+
+@dataclass(frozen=True)
+class ShardSpec:
+    """Rows [start, stop) of the input are shard `index`."""
+
+    index: int
+    start: int
+    stop: int
+
+
+@dataclass
+class ShardResult:
+    """One annotated shard, ready to be written.
+
+    Attributes:
+        spec: which rows.
+        fingerprint: hash of the shard's texts (a resumed run checks the input did not change).
+        fac: the annotator's three columns, one entry per row.
+        rows: the input rows (a pyarrow Table) to write next to `fac`, or None for counts only.
+        setup: device and dtype the shard was computed with.
+    """
+
+    spec: ShardSpec
+    fingerprint: str
+    fac: dict[str, list]
+    rows: Any
+    setup: dict
+
+
+# ------------------------------------------------------------------ reading
+class RowSource:
+    """The input rows a shard at a time: a `datasets.Dataset` by slicing, an `IterableDataset` in order.
+
+    Pickles small (a memory-mapped Dataset pickles as its file paths), so Ray actors read their
+    shards themselves.
+    """
+
+    def __init__(self, dataset, column: str, *, name: str = "dataset", counts_only: bool = False) -> None:
+        import datasets
+
+        columns = columns_of(dataset)
+        if column not in columns:
+            raise FacInputError(f"{name}: no column {column!r}; columns are {columns}.")
+        clashing = [c for c in FAC_COLUMNS if c in columns]
+        if clashing and not counts_only:
+            raise FacInputError(
+                f"{name} already has {clashing}: annotate the original data, or drop those columns first."
+            )
+        keep = [column] if counts_only else columns
+        self.dataset = dataset.select_columns(keep) if keep != columns else dataset
+        self.column = column
+        self.name = name
+        self.streamed = isinstance(dataset, datasets.IterableDataset)
+
+    @property
+    def n_rows(self) -> int | None:
+        """Rows of a map-style dataset; None for a streamed one (known once read)."""
+        return None if self.streamed else len(self.dataset)
+
+    def shards(self, shard_size: int) -> Iterator[tuple[ShardSpec, Any]]:
+        """(spec, pyarrow Table) of every shard, in order."""
+        if self.streamed:
+            start = 0
+            for index, table in enumerate(self.dataset.with_format("arrow").iter(batch_size=shard_size)):
+                yield ShardSpec(index, start, start + table.num_rows), table
+                start += table.num_rows
+            return
+        for spec in plan_shards(len(self.dataset), shard_size):
+            yield spec, self.read(spec)
+
+    def read(self, spec: ShardSpec):
+        """The rows of one shard as a pyarrow Table (a streamed input is read up to it)."""
+        if self.streamed:
+            part = self.dataset.skip(spec.start).take(spec.stop - spec.start)
+            return next(iter(part.with_format("arrow").iter(batch_size=spec.stop - spec.start)))
+        return self.dataset.with_format("arrow")[spec.start : spec.stop]
+
+
+def plan_shards(n_rows: int, shard_size: int) -> list[ShardSpec]:
+    return [
+        ShardSpec(index, start, min(start + shard_size, n_rows))
+        for index, start in enumerate(range(0, n_rows, shard_size))
+    ]
+
+
+def open_source(spec: str, column: str | None, config: StreamingConfig, split: str = "train") -> RowSource:
+    """A `RowSource` over a data file, a `save_to_disk` folder or a Hub dataset id (see `inputs.open_dataset`)."""
+    from fac_datasets.constants import TEXT_COLUMN_CANDIDATES
+    from fac_datasets.inputs import open_dataset, pick_text_column
+
+    dataset = open_dataset(spec, split, streaming=config.streaming)
+    if column is None and dataset.column_names is None:
+        column = next((c for c in TEXT_COLUMN_CANDIDATES if c in columns_of(dataset)), None)
+        if column is None:
+            raise FacInputError(f"{spec}: cannot tell which column holds the text; pass --text-column.")
+    elif column is None:
+        column = pick_text_column(dataset, None, spec)
+    return RowSource(dataset, column, name=spec, counts_only=config.counts_only)
+
+
+def columns_of(dataset) -> list[str]:
+    """Column names, peeking at the first row of a streamed file whose features are not known up front."""
+    if dataset.column_names is not None:
+        return list(dataset.column_names)
+    return list(next(iter(dataset.take(1)), {}))
+
+
+# ------------------------------------------------------------------ the work on one shard
+def fingerprint_texts(texts: list) -> str:
+    payload = json.dumps(texts, ensure_ascii=False, sort_keys=True, default=str)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
+
+
+def annotate_table(annotator: FeatureAnnotator, table, spec: ShardSpec, batch_size: int) -> tuple[dict, str]:
+    """(fac columns, text fingerprint) of one shard, annotated `batch_size` rows per call.
+
+    Rows are checked first, so an error names the row of the input, not of the batch.
+    """
+    column = annotator.config.column
+    texts = table.column(column).to_pylist()
+    for offset, text in enumerate(texts):
+        check_text(text, spec.start + offset)
+    fac: dict[str, list] = {name: [] for name in FAC_COLUMNS}
+    for start in range(0, len(texts), batch_size):
+        for name, values in annotator({column: texts[start : start + batch_size]}).items():
+            fac[name].extend(values)
+    return fac, fingerprint_texts(texts)
+
+
+def fac_table(fac: dict[str, list]):
+    """The annotator's columns as Arrow, with the types `Dataset.map` gives them."""
+    import pyarrow as pa
+
+    return pa.table(
+        {
+            FEATURES_COLUMN: pa.array(fac[FEATURES_COLUMN], pa.list_(pa.int64())),
+            ACTIVATIONS_COLUMN: pa.array(fac[ACTIVATIONS_COLUMN], pa.list_(pa.float64())),
+            TOKENS_COLUMN: pa.array(fac[TOKENS_COLUMN], pa.int64()),
+        }
+    )
+
+
+def shard_counts(fac: dict[str, list], annotator: FeatureAnnotator) -> FeatureCounts:
+    rows = FeatureRows.from_lists(fac[FEATURES_COLUMN], fac[ACTIVATIONS_COLUMN], fac[TOKENS_COLUMN])
+    return FeatureCounts.from_rows(rows, annotator.d_sae, annotator.provenance)
+
+
+# ------------------------------------------------------------------ the output folder
+def _atomic_write(path: Path, write) -> None:
+    """`write(tmp)` then rename: readers never see a half-written file."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        write(tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+class AnnotationFolder:
+    """The output folder of one run; opening an existing one checks it is the same run."""
+
+    def __init__(self, out_dir: str | Path, record: dict) -> None:
+        self.root = Path(out_dir)
+        self.data_dir = self.root / ANNOTATION_DATA_DIR
+        self.shards_dir = self.root / ANNOTATION_SHARDS_DIR
+        self.counts_only = bool(record["settings"]["counts_only"])
+        self.shards_dir.mkdir(parents=True, exist_ok=True)
+        if not self.counts_only:
+            self.data_dir.mkdir(exist_ok=True)
+        for folder in (self.data_dir, self.shards_dir):  # leftovers of a killed run
+            for stale in folder.glob(".*.tmp") if folder.is_dir() else ():
+                stale.unlink(missing_ok=True)
+        run = self.root / ANNOTATION_RUN_FILENAME
+        record = {"format": ANNOTATION_RUN_FORMAT, "version": ANNOTATION_RUN_FORMAT_VERSION, **record}
+        if run.is_file():
+            previous = json.loads(run.read_text())
+            different = sorted(key for key in record if previous.get(key) != record[key])
+            if different:
+                raise FacInputError(
+                    f"{self.root} holds another annotation run (differs in: {', '.join(different)}). "
+                    "Pass a new --out, or delete that folder to start over."
+                )
+        else:
+            _atomic_write(run, lambda tmp: tmp.write_text(json.dumps(record, indent=2)))
+
+    def shard_path(self, index: int) -> Path:
+        return self.shards_dir / ANNOTATION_SHARD_PATTERN.format(index=index)
+
+    def data_path(self, index: int) -> Path:
+        return self.data_dir / ANNOTATION_DATA_PATTERN.format(index=index)
+
+    def finished(self, spec: ShardSpec) -> dict | None:
+        """The record of shard `spec` if it was finished, else None (it is then redone)."""
+        path = self.shard_path(spec.index)
+        if not path.is_file():
+            return None
+        try:
+            record = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None  # unreadable: redo it
+        if (record.get("start"), record.get("stop")) != (spec.start, spec.stop):
+            raise FacInputError(
+                f"{path} covers rows {record.get('start')}..{record.get('stop')}, not {spec.start}..{spec.stop}: "
+                "the input changed length. Pass a new --out, or delete that folder to start over."
+            )
+        if not self.counts_only and not self.data_path(spec.index).is_file():
+            return None
+        return record
+
+    def check_fingerprint(self, record: dict, spec: ShardSpec, fingerprint: str) -> None:
+        if record.get("fingerprint") != fingerprint:
+            raise FacInputError(
+                f"Rows {spec.start}..{spec.stop} of the input changed since {self.shard_path(spec.index)} was "
+                "written. Pass a new --out, or delete that folder to start over."
+            )
+
+    def write(self, result: ShardResult, counts: FeatureCounts) -> None:
+        """Rows first, then the shard record: the record's presence means the shard is complete."""
+        if not self.counts_only:
+            import pyarrow as pa
+            import pyarrow.parquet as pq
+
+            table = result.rows
+            for name, column in zip(FAC_COLUMNS, fac_table(result.fac).columns, strict=True):
+                table = table.append_column(pa.field(name, column.type), column)
+            _atomic_write(self.data_path(result.spec.index), lambda tmp: pq.write_table(table, tmp))
+        record = {
+            "index": result.spec.index,
+            "start": result.spec.start,
+            "stop": result.spec.stop,
+            "fingerprint": result.fingerprint,
+            "setup": result.setup,
+            "counts": counts.to_dict(),
+        }
+        _atomic_write(self.shard_path(result.spec.index), lambda tmp: tmp.write_text(json.dumps(record)))
+
+    def write_counts(self, counts: FeatureCounts, setups: list[dict]) -> Path:
+        """counts.json: a FeatureCounts file (`FeatureCounts.load` reads it) that also names the setup."""
+        path = self.root / ANNOTATION_COUNTS_FILENAME
+        payload = {**counts.to_dict(), "setup": setups[0] if len(setups) == 1 else setups}
+        _atomic_write(path, lambda tmp: tmp.write_text(json.dumps(payload)))
+        return path
+
+
+# ------------------------------------------------------------------ the run
+@dataclass
+class AnnotationRun:
+    """What `annotate_dataset` did.
+
+    Attributes:
+        out_dir: the output folder.
+        counts: merged FeatureCounts of every row.
+        n_shards: shards of the input.
+        n_resumed: shards found finished and not recomputed.
+        setups: distinct device/dtype setups of the shards (one, normally).
+    """
+
+    out_dir: Path
+    counts: FeatureCounts
+    n_shards: int
+    n_resumed: int
+    setups: list[dict] = field(default_factory=list)
+
+    def dataset(self):
+        """The annotated rows as a `datasets.Dataset` (memory-mapped from the Parquet shards)."""
+        import datasets
+
+        if not (self.out_dir / ANNOTATION_DATA_DIR).is_dir():
+            raise FacInputError(f"{self.out_dir} holds counts only (the run was made with counts_only).")
+        files = str(self.out_dir / ANNOTATION_DATA_DIR / "*.parquet")
+        return datasets.load_dataset("parquet", data_files=files, split="train")
+
+
+def run_record(source: RowSource, annotator: FeatureAnnotator, config: StreamingConfig, input_name: str) -> dict:
+    """What must match for a rerun to resume this run (the device may change; the dtype is checked per shard)."""
+    settings = config.model_dump(include={"shard_size", "batch_size", "counts_only", "streaming"})
+    state = annotator.__getstate__()
+    state["config"] = {k: v for k, v in state["config"].items() if k != "device"}
+    return {"input": input_name, "column": source.column, "annotator": state, "settings": settings}
+
+
+def annotate_dataset(
+    source: RowSource,
+    out_dir: str | Path,
+    annotator: FeatureAnnotator,
+    config: StreamingConfig | None = None,
+    *,
+    input_name: str | None = None,
+    progress: bool = True,
+) -> AnnotationRun:
+    """Annotate every row of `source` into `out_dir`, shard by shard; finished shards are skipped.
+
+    With `config.ray` set, pending shards run on Ray actors (`features.ray_annotate`); the shards
+    they return are written here exactly as local ones.
+    """
+    from tqdm.auto import tqdm
+
+    config = config or StreamingConfig()
+    if source.n_rows == 0:
+        raise FacInputError(f"{source.name}: the dataset has no rows.")
+    annotator = annotator.for_column(source.column)
+    folder = AnnotationFolder(out_dir, run_record(source, annotator, config, input_name or source.name))
+    total = FeatureCounts(annotator.d_sae, provenance=annotator.provenance)
+    setups: list[dict] = []
+    n_shards = n_resumed = 0
+    bar = tqdm(total=source.n_rows, desc="Annotating", unit="row", disable=not progress)
+
+    def keep(result: ShardResult, counts: FeatureCounts) -> None:
+        nonlocal total
+        _check_setup(result.setup, setups, folder)
+        folder.write(result, counts)
+        total = total + counts
+        bar.update(result.spec.stop - result.spec.start)
+
+    with bar:
+        if config.ray:
+            from fac_datasets.features.ray_annotate import annotate_on_ray
+
+            pending = []
+            for spec, record, fingerprint in _scan(source, folder, config):
+                n_shards += 1
+                if record is None:
+                    pending.append(spec)
+                    continue
+                n_resumed += 1
+                folder.check_fingerprint(record, spec, fingerprint())
+                _resume(record, setups, bar, spec)
+                total = total + FeatureCounts.from_dict(record["counts"])
+            for result in annotate_on_ray(source, pending, annotator, config):
+                keep(result, shard_counts(result.fac, annotator))
+        else:
+            for spec, table in source.shards(config.shard_size):
+                n_shards += 1
+                record = folder.finished(spec)
+                if record is not None:
+                    n_resumed += 1
+                    folder.check_fingerprint(record, spec, fingerprint_texts(table.column(source.column).to_pylist()))
+                    _resume(record, setups, bar, spec)
+                    total = total + FeatureCounts.from_dict(record["counts"])
+                    continue
+                fac, fingerprint = annotate_table(annotator, table, spec, config.batch_size)
+                setup = annotator.extractor.backbone.setup.to_dict()
+                keep(ShardResult(spec, fingerprint, fac, table, setup), shard_counts(fac, annotator))
+    if n_shards == 0:
+        raise FacInputError(f"{source.name}: the dataset has no rows.")
+    folder.write_counts(total, setups)
+    return AnnotationRun(folder.root, total, n_shards, n_resumed, setups)
+
+
+def _scan(source: RowSource, folder: AnnotationFolder, config: StreamingConfig):
+    """(spec, finished record or None, fingerprint thunk) per shard, reading rows only where needed."""
+    if source.n_rows is not None:
+        for spec in plan_shards(source.n_rows, config.shard_size):
+            yield spec, folder.finished(spec), lambda s=spec: fingerprint_texts(_texts(source, source.read(s)))
+        return
+    for spec, table in source.shards(config.shard_size):  # a streamed input is read once, in order
+        yield spec, folder.finished(spec), lambda t=table: fingerprint_texts(_texts(source, t))
+
+
+def _texts(source: RowSource, table) -> list:
+    return table.column(source.column).to_pylist()
+
+
+def _resume(record: dict, setups: list[dict], bar, spec: ShardSpec) -> None:
+    if record.get("setup") and record["setup"] not in setups:
+        setups.append(record["setup"])
+    bar.update(spec.stop - spec.start)
+
+
+def _check_setup(setup: dict, setups: list[dict], folder: AnnotationFolder) -> None:
+    """Shards of one run share a dtype: a resumed run must not mix bf16 and fp32 shards silently."""
+    dtypes = {s.get("dtype") for s in setups}
+    if dtypes and setup.get("dtype") not in dtypes:
+        raise FacInputError(
+            f"{folder.root} was annotated in {', '.join(sorted(map(str, dtypes)))}, this run computes "
+            f"{setup.get('dtype')}: pass --dtype {next(iter(dtypes))} to continue it, or a new --out."
+        )
+    if setup not in setups:
+        setups.append(setup)
