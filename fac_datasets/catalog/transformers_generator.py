@@ -10,18 +10,8 @@ from typing import Any
 
 from fac_datasets.catalog.generator import Conversation, DoneCallback, Generation, Generator
 from fac_datasets.config import GenerationParams, GeneratorConfig
-from fac_datasets.errors import FacConfigError, FacModelError
-
-
-def resolve_device(device: str) -> str:
-    """'auto' is cuda when torch sees a GPU, else cpu; asking for cuda without one is an error."""
-    import torch
-
-    if device == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    if device == "cuda" and not torch.cuda.is_available():
-        raise FacConfigError("GeneratorConfig.device is 'cuda' but torch sees no GPU; use 'auto' or 'cpu'.")
-    return device
+from fac_datasets.errors import FacModelError
+from fac_datasets.features.hardware import resolve_device
 
 
 class TransformersGenerator(Generator):

@@ -55,7 +55,7 @@ def resolve_device(device: str) -> str:
     if device == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
     if device == "cuda" and not torch.cuda.is_available():
-        raise FacConfigError("--device cuda was asked for, but torch sees no CUDA GPU; use --device auto or cpu.")
+        raise FacConfigError("device 'cuda' was asked for, but torch sees no CUDA GPU; use device 'auto' or 'cpu'.")
     if device not in ("cpu", "cuda"):
         raise FacConfigError(f"device must be 'auto', 'cpu' or 'cuda', got {device!r}")
     return device
