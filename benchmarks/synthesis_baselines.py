@@ -1,6 +1,7 @@
 """FAC synthesis against the baselines the paper compares with, at the same generator budget, in one run.
 
     .venv/bin/python benchmarks/synthesis_baselines.py [--budget 48] [--seeds 0] [--out DIR]
+    .venv/bin/python benchmarks/synthesis_baselines.py --speed-only 8 16    # generation tok/s only
 
 Setup = the demo's: anchor = the 80 MT-Bench questions, current = its writing/roleplay/humanities
 questions, the embedded SmolLM2-135M-Instruct as the generator for every method, the shipped SAE.
@@ -197,6 +198,14 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS)
     parser.add_argument("--out", type=Path, default=Path("runs/synthesis-baselines"))
     parser.add_argument("--json", type=Path, default=Path("benchmarks/results/synthesis_baselines.json"))
+    parser.add_argument(
+        "--speed-only",
+        type=int,
+        nargs="+",
+        metavar="N",
+        help="only measure generation tok/s, batched vs single, for N prompts each (e.g. 8 16), into --speed-json",
+    )
+    parser.add_argument("--speed-json", type=Path, default=Path("benchmarks/results/generation_speed.json"))
     args = parser.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
     args.out.mkdir(parents=True, exist_ok=True)
@@ -204,6 +213,14 @@ def main() -> None:
     questions = mtbench_questions()
     anchor = [q["turns"][0] for q in questions]
     current = [q["turns"][0] for q in questions if q["category"] in DEMO_CATEGORIES]
+    if args.speed_only:
+        llm = FacGeneratorLLM(spec="default", generator_config={"cache_dir": str(args.out / "generations")})
+        llm.load()
+        speeds = [generation_speed(llm, current[:n]) for n in args.speed_only]
+        print(json.dumps(speeds, indent=2))
+        args.speed_json.parent.mkdir(parents=True, exist_ok=True)
+        args.speed_json.write_text(json.dumps({"threads": torch.get_num_threads(), "runs": speeds}, indent=2))
+        return
     extractor = load_extractor()
     anchor_rows = extractor.extract_rows(anchor)
     anchor_counts = FeatureCounts.from_rows(anchor_rows, extractor.sae.d_sae, extractor.provenance)
