@@ -6,22 +6,14 @@ import os
 
 import datasets
 import pytest
+import ray  # in the test extras: a missing Ray fails here, it does not skip
+from helpers import TEXTS
 
 from fac_datasets.config import StreamingConfig
 from fac_datasets.features.annotator import FeatureAnnotator
 from fac_datasets.features.streaming import RowSource, annotate_dataset
 
 pytestmark = pytest.mark.slow
-ray = pytest.importorskip("ray")
-
-TEXTS = [
-    "Write a poem about the sea.",
-    "How do I reverse a list in Python?",
-    "The quick brown fox jumps over the lazy dog.",
-    "",
-    "Summarize the report in three bullet points.",
-    "She sells sea shells by the sea shore.",
-]
 
 
 @pytest.fixture()

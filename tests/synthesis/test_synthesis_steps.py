@@ -4,7 +4,6 @@
 
 from __future__ import annotations
 
-import pytest
 from synth_setup import ANCHOR, CURRENT, neutral_text, planted, planted_catalog, planted_extractor  # noqa: F401
 
 from fac_datasets.synthesis.novelty import NoveltyIndex
@@ -88,7 +87,6 @@ def test_novelty_filter_rejects_copies_of_anchor_and_accepted_texts():
 
 
 def test_minilm_novelty_catches_a_paraphrase():
-    pytest.importorskip("sentence_transformers")
     index = NoveltyIndex("minilm", 0.8)
     index.add(ANCHOR, "anchor")
     assert index.is_duplicate("Tonight the sea is blue and calm.")[0]
