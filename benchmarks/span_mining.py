@@ -1,4 +1,4 @@
-"""Span-mining throughput and memory on the embedded default (SmolLM2-135M bf16 + the shipped SAE).
+"""Span-mining throughput and memory on the embedded default (SmolLM2-135M + the shipped SAE, default dtype).
 
     .venv/bin/python benchmarks/span_mining.py [--texts 100000] [--out-dir DIR]
 
@@ -66,7 +66,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
     texts = corpus(args.texts)
-    extractor = load_extractor(dtype="bfloat16")
+    extractor = load_extractor()  # dtype "auto": fp32 on a CPU without native bf16 (recorded below)
     config = SpanConfig()
     work = args.out_dir or Path(tempfile.mkdtemp(prefix="span-mining-"))
     try:
@@ -87,6 +87,7 @@ def main() -> None:
         "content_tokens": mined.counts.n_tokens,
         "config": config.model_dump(),
         "torch_threads": torch.get_num_threads(),
+        "setup": extractor.backbone.setup.to_dict(),
         "mining_seconds": mining,
         "texts_per_second": len(texts) / mining,
         "tokens_per_second": mined.counts.n_tokens / mining,
