@@ -12,6 +12,7 @@ Transcripts longer than `max_length` lose their start, so the differing end is a
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 import numpy as np
 
@@ -40,37 +41,27 @@ def pair_accuracy(chosen_scores: np.ndarray, rejected_scores: np.ndarray) -> flo
     return float(np.mean((margin > 0) + 0.5 * (margin == 0)))
 
 
-def _check(pairs: PreferencePairs, role: str) -> None:
-    if not pairs.chosen:
-        raise FacInputError(f"{role} pairs {pairs.source}: no pairs; pass a file with chosen/rejected rows.")
+def pair_states(
+    backbone, pairs: PreferencePairs, config: DownstreamConfig, *, memoize: bool = False
+) -> tuple[np.ndarray, np.ndarray, int, bool]:
+    """(chosen states, rejected states, truncated texts, from the memo): pooled from where the two
+    transcripts of a pair differ, start truncated."""
+    texts = [*pairs.chosen, *pairs.rejected]
+    starts = divergence(pairs.chosen, pairs.rejected) * 2
+    x, truncated, cached = frozen_pooled(
+        backbone, texts, config, keep_end=True, pool_from_chars=starts, memoize=memoize
+    )
+    n = len(pairs.chosen)
+    return x[:n], x[n:], truncated, cached
 
 
-def reward_bradley_terry(
-    train: PreferencePairs, test: PreferencePairs, config: DownstreamConfig | None = None
-) -> DownstreamResult:
-    """Pair accuracy of a linear Bradley-Terry reward head trained on frozen layer-L states."""
+def fit_bradley_terry(chosen: np.ndarray, rejected: np.ndarray, config: DownstreamConfig) -> Callable:
+    """The reward r(x) = w . standardised(x) of a linear Bradley-Terry head fitted on pair states."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.preprocessing import StandardScaler
 
-    config = config or DownstreamConfig()
-    watch = Stopwatch()
-    _check(train, "Training")
-    _check(test, "Test")
-    backbone = load_frozen_backbone(config)
-
-    def states(pairs: PreferencePairs, memoize: bool) -> tuple[np.ndarray, np.ndarray, int, bool]:
-        texts = [*pairs.chosen, *pairs.rejected]
-        starts = divergence(pairs.chosen, pairs.rejected) * 2
-        x, truncated, cached = frozen_pooled(
-            backbone, texts, config, keep_end=True, pool_from_chars=starts, memoize=memoize
-        )
-        n = len(pairs.chosen)
-        return x[:n], x[n:], truncated, cached
-
-    train_c, train_r, truncated_train, _ = states(train, False)
-    test_c, test_r, truncated_test, cached = states(test, True)
-    scaler = StandardScaler().fit(np.vstack([train_c, train_r]))
-    diff = scaler.transform(train_c) - scaler.transform(train_r)
+    scaler = StandardScaler().fit(np.vstack([chosen, rejected]))
+    diff = scaler.transform(chosen) - scaler.transform(rejected)
     head = LogisticRegression(
         C=config.probe_c, fit_intercept=False, max_iter=config.probe_max_iter, random_state=config.seed
     )
@@ -80,6 +71,26 @@ def reward_bradley_terry(
     def score(x: np.ndarray) -> np.ndarray:
         return scaler.transform(x) @ w
 
+    return score
+
+
+def _check(pairs: PreferencePairs, role: str) -> None:
+    if not pairs.chosen:
+        raise FacInputError(f"{role} pairs {pairs.source}: no pairs; pass a file with chosen/rejected rows.")
+
+
+def reward_bradley_terry(
+    train: PreferencePairs, test: PreferencePairs, config: DownstreamConfig | None = None
+) -> DownstreamResult:
+    """Pair accuracy of a linear Bradley-Terry reward head trained on frozen layer-L states."""
+    config = config or DownstreamConfig()
+    watch = Stopwatch()
+    _check(train, "Training")
+    _check(test, "Test")
+    backbone = load_frozen_backbone(config)
+    train_c, train_r, truncated_train, _ = pair_states(backbone, train, config)
+    test_c, test_r, truncated_test, cached = pair_states(backbone, test, config, memoize=True)
+    score = fit_bradley_terry(train_c, train_r, config)
     value = pair_accuracy(score(test_c), score(test_r))
     return DownstreamResult(
         TASK,

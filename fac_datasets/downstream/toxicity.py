@@ -39,14 +39,23 @@ def _scores_summary(labels: Sequence[int], scores: np.ndarray) -> tuple[float, d
     }
 
 
-def toxicity_probe(
-    train: LabelledTexts, test: LabelledTexts, config: DownstreamConfig | None = None
-) -> DownstreamResult:
-    """AUPRC of a logistic-regression probe on frozen mean-pooled layer-L states."""
+def fit_probe(x: np.ndarray, labels: Sequence[int], config: DownstreamConfig):
+    """Standardise + L2 logistic regression fitted on states `x` (the probe the validation study fits too)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    probe = make_pipeline(
+        StandardScaler(),
+        LogisticRegression(C=config.probe_c, max_iter=config.probe_max_iter, random_state=config.seed),
+    )
+    return probe.fit(x, labels)
+
+
+def toxicity_probe(
+    train: LabelledTexts, test: LabelledTexts, config: DownstreamConfig | None = None
+) -> DownstreamResult:
+    """AUPRC of a logistic-regression probe on frozen mean-pooled layer-L states."""
     config = config or DownstreamConfig()
     watch = Stopwatch()
     check_two_classes(train, "Training")
@@ -54,11 +63,7 @@ def toxicity_probe(
     backbone = load_frozen_backbone(config)
     x_train, truncated_train, _ = frozen_pooled(backbone, train.texts, config)
     x_test, truncated_test, cached = frozen_pooled(backbone, test.texts, config, memoize=True)
-    probe = make_pipeline(
-        StandardScaler(),
-        LogisticRegression(C=config.probe_c, max_iter=config.probe_max_iter, random_state=config.seed),
-    )
-    probe.fit(x_train, train.labels)
+    probe = fit_probe(x_train, train.labels, config)
     value, extra = _scores_summary(test.labels, probe.predict_proba(x_test)[:, 1])
     return DownstreamResult(
         TASK,

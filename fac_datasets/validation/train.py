@@ -18,7 +18,8 @@ import numpy as np
 from fac_datasets.config import DownstreamConfig, ValidationConfig
 from fac_datasets.downstream.data import LabelledTexts, PreferencePairs
 from fac_datasets.downstream.encode import frozen_pooled, load_frozen_backbone
-from fac_datasets.downstream.reward import divergence, pair_accuracy
+from fac_datasets.downstream.reward import fit_bradley_terry, pair_accuracy, pair_states
+from fac_datasets.downstream.toxicity import fit_probe
 from fac_datasets.validation.store import cache_key, cached_arrays
 from fac_datasets.validation.tasks import TaskData
 
@@ -43,15 +44,6 @@ def _setup(config: DownstreamConfig) -> dict:
     return config.model_dump(include={"model", "layer", "dtype", "max_length", "batch_tokens", "outlier_norm_factor"})
 
 
-def _pair_states(backbone, pairs: PreferencePairs, config: DownstreamConfig) -> dict[str, np.ndarray]:
-    """As in `reward_bradley_terry`: pooled from where the two transcripts differ, start truncated."""
-    texts = [*pairs.chosen, *pairs.rejected]
-    starts = divergence(pairs.chosen, pairs.rejected) * 2
-    x, _, _ = frozen_pooled(backbone, texts, config, keep_end=True, pool_from_chars=starts)
-    n = len(pairs.chosen)
-    return {"chosen": x[:n], "rejected": x[n:]}
-
-
 def encode_task(task: TaskData, config: ValidationConfig, downstream: DownstreamConfig | None = None) -> TaskStates:
     """Frozen states of the pool and the test set (disk-cached; the backbone runs once per text)."""
     downstream = downstream or downstream_config(config)
@@ -67,7 +59,8 @@ def encode_task(task: TaskData, config: ValidationConfig, downstream: Downstream
         print(f"validation: frozen states of {len(_texts(data))} {task.name} rows", flush=True)
         if isinstance(data, LabelledTexts):
             return {"x": frozen_pooled(frozen(), data.texts, downstream)[0]}
-        return _pair_states(frozen(), data, downstream)
+        chosen, rejected, _, _ = pair_states(frozen(), data, downstream)
+        return {"chosen": chosen, "rejected": rejected}
 
     out, all_cached = [], True
     for role, data in (("pool", task.pool_data), ("test", task.test_data)):
@@ -88,16 +81,9 @@ def _texts(data: LabelledTexts | PreferencePairs) -> list[str]:
 
 def probe_auprc(x_train: np.ndarray, y_train: np.ndarray, x_test: np.ndarray, y_test: np.ndarray, config) -> float:
     """`toxicity_probe` on given states: AUPRC of standardise + logistic regression."""
-    from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import average_precision_score
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
-    probe = make_pipeline(
-        StandardScaler(),
-        LogisticRegression(C=config.probe_c, max_iter=config.probe_max_iter, random_state=config.seed),
-    )
-    probe.fit(x_train, y_train)
+    probe = fit_probe(x_train, y_train, config)
     return float(average_precision_score(y_test, probe.predict_proba(x_test)[:, 1]))
 
 
@@ -105,17 +91,8 @@ def bradley_terry_accuracy(
     chosen: np.ndarray, rejected: np.ndarray, test_chosen: np.ndarray, test_rejected: np.ndarray, config
 ) -> float:
     """`reward_bradley_terry` on given states: pair accuracy of a linear BT head."""
-    from sklearn.linear_model import LogisticRegression
-    from sklearn.preprocessing import StandardScaler
-
-    scaler = StandardScaler().fit(np.vstack([chosen, rejected]))
-    diff = scaler.transform(chosen) - scaler.transform(rejected)
-    head = LogisticRegression(
-        C=config.probe_c, fit_intercept=False, max_iter=config.probe_max_iter, random_state=config.seed
-    )
-    head.fit(np.vstack([diff, -diff]), np.r_[np.ones(len(diff)), np.zeros(len(diff))])
-    w = head.coef_[0]
-    return pair_accuracy(scaler.transform(test_chosen) @ w, scaler.transform(test_rejected) @ w)
+    score = fit_bradley_terry(chosen, rejected, config)
+    return pair_accuracy(score(test_chosen), score(test_rejected))
 
 
 def train_subset(states: TaskStates, rows: np.ndarray, config: DownstreamConfig) -> float:
