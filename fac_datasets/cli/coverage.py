@@ -30,7 +30,9 @@ def counts_or_rows(spec: str, column: str | None, annotator, num_proc: int | Non
     from fac_datasets.features.counts import FeatureCounts
 
     if FeatureCounts.is_counts_file(spec):
-        return FeatureCounts.load(spec), None, None
+        counts = FeatureCounts.load(spec)
+        counts.check_setup(annotator.provenance, annotator.d_sae, f"The feature-counts file {spec}")
+        return counts, None, None
     rows, texts = _annotated(spec, column, annotator, num_proc)
     return FeatureCounts.from_rows(rows, annotator.d_sae, annotator.provenance), rows, texts
 

@@ -40,6 +40,6 @@ def measure_fac(
             extractor.extract_rows(references, progress=progress), extractor.sae.d_sae, setup
         )
     else:
-        anchor_counts.check_same_setup(FeatureCounts(extractor.sae.d_sae, provenance=setup), "compare")
+        anchor_counts.check_setup(setup, extractor.sae.d_sae, "anchor_counts")
     rows = extractor.extract_rows(current, progress=progress)
     return compute_coverage(anchor_counts, rows, relevant_features, config)

@@ -69,9 +69,32 @@ class FeatureCounts:
         """Counts only combine when made by the same SAE and setup (where both record one)."""
         if other.d_sae != self.d_sae:
             raise FacInputError(f"Cannot {action} counts over {self.d_sae} and {other.d_sae} features: different SAEs.")
-        if self.provenance and other.provenance and self.provenance != other.provenance:
+        if self.provenance and other.provenance and not same_setup(self.provenance, other.provenance):
             raise FacInputError(
-                f"Cannot {action} counts from different setups: {self.provenance} vs {other.provenance}."
+                f"Cannot {action} counts from different setups: {describe_setup(self.provenance)} vs "
+                f"{describe_setup(other.provenance)}."
+            )
+
+    def check_setup(self, setup: dict, d_sae: int, source: str) -> None:
+        """Refuse counts loaded from `source` unless the annotator's setup made them.
+
+        Counts read from a file are checked strictly: a file that records no setup is refused too,
+        since FAC against counts of another SAE or threshold is a wrong number with exit code 0.
+        """
+        if self.d_sae != d_sae:
+            raise FacInputError(
+                f"{source} counts {self.d_sae} features, but the SAE in use has {d_sae}: they come from another SAE. "
+                "Recompute them with the same --model/--sae/--threshold."
+            )
+        if not self.provenance:
+            raise FacInputError(
+                f"{source} records no setup (model, layer, SAE, threshold), so it cannot be checked against "
+                f"{describe_setup(setup)}. Recompute it with this version of fac-datasets."
+            )
+        if not same_setup(self.provenance, setup):
+            raise FacInputError(
+                f"{source} was made with {describe_setup(self.provenance)}, but this run uses "
+                f"{describe_setup(setup)}. Recompute it with the same --model/--sae/--threshold."
             )
 
     def __add__(self, other: FeatureCounts) -> FeatureCounts:
@@ -180,3 +203,17 @@ class FeatureCounts:
             return cls.from_dict(json.loads(path.read_text()))
         except (OSError, ValueError, KeyError) as exc:
             raise FacInputError(f"Cannot read feature counts from {path}: {exc}") from exc
+
+
+SETUP_KEYS = ("model", "layer", "sae", "threshold")
+"""What identifies a feature setup (`features.extractor.provenance`); other recorded keys are notes."""
+
+
+def same_setup(first: dict, second: dict) -> bool:
+    """Two recorded setups agree on everything that decides which features fire."""
+    return all(first.get(key) == second.get(key) for key in SETUP_KEYS)
+
+
+def describe_setup(setup: dict) -> str:
+    """One readable line: model, layer, SAE hash, threshold."""
+    return ", ".join(f"{key} {setup.get(key, '?')}" for key in SETUP_KEYS)
