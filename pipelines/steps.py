@@ -10,7 +10,6 @@ A pipeline is a fixed graph: K candidates and M samples per feature. The adaptiv
 feature it fires, resume after a kill) lives in `fac_datasets.synthesis.loop`.
 """
 
-import json
 from typing import Any
 
 from distilabel.steps import GlobalStep, Step, StepInput
@@ -302,8 +301,3 @@ class NoveltyFilter(GlobalStep):
             if row[ACCEPTED]:
                 index.add([text], "accepted")
         yield inputs
-
-
-def sample_json(row: dict) -> str:
-    """A sample's task columns as one JSON string (for datasets that need flat columns)."""
-    return json.dumps(row.get(SAMPLE), ensure_ascii=False, sort_keys=True)

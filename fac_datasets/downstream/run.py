@@ -10,12 +10,6 @@ from fac_datasets.downstream.result import DownstreamResult
 from fac_datasets.errors import FacConfigError
 
 TASKS = ("toxicity", "reward_modeling", "behavior_steering", "instruction_following")
-TASK_FORMATS = {
-    "toxicity": "a text column + a 0/1 label column (or the Davidson CSV)",
-    "reward_modeling": "chosen/rejected transcripts (HH-RLHF format)",
-    "behavior_steering": "CAA A/B items: question, answer_matching_behavior, answer_not_matching_behavior",
-    "instruction_following": "instruction + output (or response) columns, e.g. AlpacaEval",
-}
 
 
 def check_task(task: str, method: str | None) -> None:

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
-from fac_datasets.constants import HUB_KIND_TAGS, HUB_TAGS, HUB_TOKEN_ENV
+from fac_datasets.constants import HUB_CARD_FILENAME, HUB_KIND_TAGS, HUB_TAGS, HUB_TOKEN_ENV
 from fac_datasets.errors import FacConfigError, FacError, FacOfflineError
 
 NO_TOKEN = f"no token: set {HUB_TOKEN_ENV} or pass --token (a write token from https://huggingface.co/settings/tokens)."
@@ -128,7 +128,7 @@ def repo_state(api, repo_id: str, repo_type: str, endpoint: str) -> RepoState:
             return RepoState(exists=False)
     files = [sibling.rfilename for sibling in info.siblings or []]
     card_data = getattr(info, "card_data", None)
-    tags = list(getattr(card_data, "tags", None) or []) if "README.md" in files else None
+    tags = list(getattr(card_data, "tags", None) or []) if HUB_CARD_FILENAME in files else None
     return RepoState(True, info.sha, files, tags, getattr(info, "private", None))
 
 

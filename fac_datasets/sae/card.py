@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from fac_datasets.constants import SAE_CARD_FILENAME
 from fac_datasets.hub_cards import render
 from fac_datasets.sae.io import content_hash, hook_name_for_layer
 from fac_datasets.sae.model import TopKSAE
@@ -58,6 +59,6 @@ def write_sae_card(sae: TopKSAE, folder: Path) -> Path:
         sweep_note=sweep.get("note", ""),
         **{key: record[key] for key in TRAINING_RECORD_KEYS},
     )
-    path = folder / "README.md"
+    path = folder / SAE_CARD_FILENAME
     path.write_text(text, encoding="utf-8")
     return path

@@ -7,7 +7,7 @@ never raise; whether to retry is the loop's decision (within the feature's calls
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from fac_datasets.catalog.generator import Conversation, Generator
 from fac_datasets.config import GenerationParams
@@ -28,26 +28,6 @@ class Outcome:
     @property
     def ok(self) -> bool:
         return self.row is not None
-
-
-@dataclass
-class RoundStats:
-    """Calls of one round or one feature: made, failed at the backend, parsed, malformed."""
-
-    calls: int = 0
-    failed_calls: int = 0
-    parsed: int = 0
-    malformed: int = 0
-    errors: list[str] = field(default_factory=list)
-
-    def add(self, outcomes: Sequence[Outcome]) -> None:
-        for outcome in outcomes:
-            self.calls += 1
-            self.failed_calls += outcome.failed_call
-            self.parsed += outcome.ok
-            self.malformed += not outcome.ok and not outcome.failed_call
-            if outcome.error and len(self.errors) < 5:
-                self.errors.append(outcome.error[:200])
 
 
 def run_round(
