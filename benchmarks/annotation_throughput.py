@@ -19,10 +19,9 @@ from pathlib import Path
 
 import datasets
 import torch
+from shared_data import alpaca_instructions
 
 from fac_datasets.features.annotator import FeatureAnnotator
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "alpaca_eval_805.jsonl"
 
 
 def main() -> None:
@@ -32,8 +31,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "annotation_throughput.json")
     args = parser.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
-    rows = [json.loads(line) for line in SHARED.read_text().splitlines()][: args.texts]
-    dataset = datasets.Dataset.from_dict({"text": [r["instruction"] for r in rows]})
+    dataset = datasets.Dataset.from_dict({"text": alpaca_instructions()[: args.texts]})
     annotator = FeatureAnnotator()
     annotator.extractor  # load once before timing  # noqa: B018
 

@@ -18,19 +18,17 @@ import time
 from pathlib import Path
 
 import torch
+from shared_data import ALPACA_EVAL, alpaca_long_outputs
 
 from fac_datasets.features.backbone import Backbone
 from fac_datasets.features.extractor import FeatureExtractor
 from fac_datasets.features.model_spec import load_causal_lm, resolve_model
 from fac_datasets.features.sae_spec import resolve_sae
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "alpaca_eval_805.jsonl"
-
 
 def load_texts(n: int) -> list[str]:
-    if SHARED.is_file():
-        rows = [json.loads(line) for line in SHARED.read_text().splitlines()]
-        texts = [r["output"] for r in rows if len(r["output"].split()) > 60]
+    if ALPACA_EVAL.is_file():
+        texts = alpaca_long_outputs()
     else:
         from fac_datasets.cli.features import DEMO_TEXTS
 

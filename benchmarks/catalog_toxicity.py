@@ -14,42 +14,20 @@ Reads ../shared/data (never copied into the project).
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
-import io
 import json
 import random
-import re
 import time
 from pathlib import Path
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+from shared_data import alpaca_instructions, davidson_toxic_and_neither, hh_first_human_turns
+
 OUT = Path(__file__).resolve().parents[1] / "docs" / "catalog-example"
-HUMAN = re.compile(r"\n\nHuman: (.*?)(?=\n\nAssistant:|$)", re.S)
-
-
-def hh_first_turns() -> list[str]:
-    with gzip.open(DATA / "hh_rlhf_harmless_test.jsonl.gz", "rt", encoding="utf-8") as handle:
-        rows = [json.loads(line) for line in handle]
-    return [HUMAN.search(row["chosen"]).group(1).strip() for row in rows]
-
-
-def davidson() -> tuple[list[str], list[str]]:
-    with gzip.open(DATA / "davidson_hate_offensive.csv.gz", "rt", encoding="utf-8") as handle:
-        rows = list(csv.DictReader(io.StringIO(handle.read())))
-    toxic = [r["tweet"] for r in rows if r["class"] in ("0", "1")]
-    neither = [r["tweet"] for r in rows if r["class"] == "2"]
-    return toxic, neither
-
-
-def alpaca() -> list[str]:
-    return [json.loads(line)["instruction"] for line in (DATA / "alpaca_eval_805.jsonl").read_text().splitlines()]
 
 
 def current_sets(heldout: list[str], n: int, seed: int) -> dict[str, list[str]]:
     rng = random.Random(seed)
-    toxic, neither = davidson()
-    instructions = alpaca()
+    toxic, neither = davidson_toxic_and_neither()
+    instructions = alpaca_instructions()
     half = n // 2
     return {
         "HH-RLHF human turns (held out)": rng.sample(heldout, n),
@@ -111,7 +89,7 @@ def main() -> None:
     from fac_datasets.features.extractor import load_extractor
 
     torch.set_num_threads(2)
-    turns = hh_first_turns()
+    turns = hh_first_human_turns()
     random.Random(args.seed).shuffle(turns)
     anchor_texts, heldout = turns[: args.anchor_size], turns[args.anchor_size :]
     extractor = load_extractor()

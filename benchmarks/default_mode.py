@@ -26,6 +26,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from shared_data import ALPACA_EVAL
+
 REPO = Path(__file__).resolve().parents[1]
 
 WORKER = r"""
@@ -83,9 +85,8 @@ def run_worker(pythonpath: str | None, repeats: int, threads: int) -> dict:
     env.update(OMP_NUM_THREADS=str(threads), HF_HUB_OFFLINE="1")
     if pythonpath:
         env["PYTHONPATH"] = pythonpath
-    shared = REPO.parent / "shared" / "data" / "alpaca_eval_805.jsonl"
     proc = subprocess.run(
-        [sys.executable, "-c", WORKER, str(repeats), str(shared)],
+        [sys.executable, "-c", WORKER, str(repeats), str(ALPACA_EVAL)],
         env=env,
         capture_output=True,
         text=True,

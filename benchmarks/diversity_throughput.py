@@ -20,6 +20,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+from shared_data import DAVIDSON
 
 from fac_datasets.diversity import ngrams
 from fac_datasets.diversity.embeddings import embed, load_embedder
@@ -29,7 +30,6 @@ from fac_datasets.diversity.semantic import semantic_entropy_of_embeddings
 from fac_datasets.diversity.vendi import vendi_of_embeddings
 from fac_datasets.inputs import read_texts
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "davidson_hate_offensive.csv.gz"
 OUT = Path(__file__).resolve().parent / "results" / "diversity_throughput.json"
 
 
@@ -113,14 +113,14 @@ def main() -> None:
     import torch
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
-    _, texts = read_texts(DATA, "tweet", chat=False, blank=False, max_texts=args.texts, seed=0)
+    _, texts = read_texts(DAVIDSON, "tweet", chat=False, blank=False, max_texts=args.texts, seed=0)
     result = throughput(texts)
     vectors = result.pop("embeddings")
     sizes = [m for m in (50, 100, 200, 500, 1000) if m < args.exact_texts]
     sampling = sampling_error(vectors[: args.exact_texts], sizes, args.seeds)
     record = {
         "command": "OMP_NUM_THREADS=1 .venv/bin/python benchmarks/diversity_throughput.py",
-        "data": f"{DATA.name} column 'tweet', seeded sample (seed 0)",
+        "data": f"{DAVIDSON.name} column 'tweet', seeded sample (seed 0)",
         "machine": {
             "cpus": os.cpu_count(),
             "torch_threads": torch.get_num_threads(),

@@ -16,7 +16,6 @@ bf16 numerics are the same whether bf16 is native or emulated, so this runs on a
 from __future__ import annotations
 
 import argparse
-import gzip
 import json
 import os
 import random
@@ -26,25 +25,17 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from shared_data import alpaca_instructions, davidson_tweets, hh_first_human_turns
 
 from fac_datasets.coverage.compute import compute_coverage
 from fac_datasets.features.counts import FeatureCounts
 from fac_datasets.features.extractor import load_extractor, pool_max
 from fac_datasets.features.rows import FeatureRows
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
-
 
 def load_sources(per_source: int, seed: int) -> dict[str, list[str]]:
     rng = random.Random(seed)
-    alpaca = [json.loads(line)["instruction"] for line in (DATA / "alpaca_eval_805.jsonl").read_text().splitlines()]
-    import csv
-
-    with gzip.open(DATA / "davidson_hate_offensive.csv.gz", "rt", encoding="utf-8") as handle:
-        tweets = [row["tweet"] for row in csv.DictReader(handle)]
-    with gzip.open(DATA / "hh_rlhf_harmless_test.jsonl.gz", "rt", encoding="utf-8") as handle:
-        dialogues = [json.loads(line)["chosen"] for line in handle]
-    turns = [d.split("\n\nHuman: ")[1].split("\n\nAssistant:")[0].strip() for d in dialogues if "\n\nHuman: " in d]
+    alpaca, tweets, turns = alpaca_instructions(), davidson_tweets(), hh_first_human_turns()
     return {
         "alpaca_eval": rng.sample(alpaca, per_source),
         "davidson_tweets": rng.sample(tweets, per_source),
@@ -98,7 +89,7 @@ def main() -> None:
     args = parser.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
     sources = load_sources(args.per_source, args.seed)
-    alpaca_all = [json.loads(line)["instruction"] for line in (DATA / "alpaca_eval_805.jsonl").read_text().splitlines()]
+    alpaca_all = alpaca_instructions()
     current = sorted(random.Random(args.seed).sample(range(len(alpaca_all)), len(alpaca_all) // 20))
     texts = [t for group in sources.values() for t in group] + alpaca_all
     setups = {}

@@ -28,12 +28,11 @@ import time
 from pathlib import Path
 
 import torch
+from shared_data import alpaca_instructions
 
 from fac_datasets.features.extractor import load_extractor
 from fac_datasets.features.model_spec import load_causal_lm, resolve_model
 from fac_datasets.features.sae_spec import default_sae_dir
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "alpaca_eval_805.jsonl"
 
 
 def timed(fn, repeats: int):
@@ -102,7 +101,7 @@ def main() -> None:
     from sae_lens import SAE
     from transformer_lens.model_bridge import TransformerBridge
 
-    texts = [json.loads(line)["instruction"] for line in SHARED.read_text().splitlines()][: args.texts]
+    texts = alpaca_instructions()[: args.texts]
     extractor = load_extractor(dtype="float32", outlier_norm_factor=1e9)  # peers have no outlier rule
     backbone, layer = extractor.backbone, extractor.backbone.layer
     n_tokens = sum(sum(backbone.tokenize(t).content_mask) for t in texts)

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "alpaca_eval_805.jsonl"
+from shared_data import alpaca_instructions
 
 
 def main() -> None:
@@ -38,7 +38,7 @@ def main() -> None:
     from fac_datasets.features.streaming import RowSource, annotate_dataset
 
     torch.set_num_threads(2)
-    base = [json.loads(line)["instruction"] for line in SHARED.read_text().splitlines()]
+    base = alpaca_instructions()
     texts = [f"{base[i % len(base)]} ({i // len(base)})" if i >= len(base) else base[i] for i in range(args.rows)]
     dataset = datasets.Dataset.from_dict({"text": texts})
     config = StreamingConfig(shard_size=args.shard_size, batch_size=args.batch_size, counts_only=True)

@@ -18,10 +18,9 @@ import time
 from pathlib import Path
 
 import torch
+from shared_data import alpaca_long_outputs
 
 from fac_datasets.features.extractor import load_extractor
-
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data" / "alpaca_eval_805.jsonl"
 
 
 def main() -> None:
@@ -32,8 +31,7 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results" / "sae_overhead.json")
     args = parser.parse_args()
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
-    rows = [json.loads(line) for line in SHARED.read_text().splitlines()]
-    texts = [r["output"] for r in rows if len(r["output"].split()) > 60][: args.texts]
+    texts = alpaca_long_outputs()[: args.texts]
     report = {"texts": len(texts), "threads": torch.get_num_threads(), "dtypes": {}}
     for dtype in args.dtypes:
         extractor = load_extractor(dtype=dtype, max_length=129)

@@ -11,8 +11,6 @@ save the catalog, the shard files' size, and peak RSS. With --out-dir a killed r
 from __future__ import annotations
 
 import argparse
-import csv
-import gzip
 import itertools
 import json
 import os
@@ -23,37 +21,17 @@ import time
 from pathlib import Path
 
 import torch
+from shared_data import alpaca_instructions, davidson_tweets, hh_all_turns
 
 from fac_datasets.catalog.catalog import FeatureCatalog
 from fac_datasets.catalog.spans import mine_spans
 from fac_datasets.config import SpanConfig
 from fac_datasets.features.extractor import load_extractor
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-
-
-def tweets() -> list[str]:
-    with gzip.open(SHARED / "davidson_hate_offensive.csv.gz", "rt", encoding="utf-8") as handle:
-        return [row["tweet"] for row in csv.DictReader(handle)]
-
-
-def instructions() -> list[str]:
-    lines = (SHARED / "alpaca_eval_805.jsonl").read_text().splitlines()
-    return [json.loads(line)["instruction"] for line in lines if line.strip()]
-
-
-def dialogue_turns() -> list[str]:
-    turns = []
-    with gzip.open(SHARED / "hh_rlhf_harmless_test.jsonl.gz", "rt", encoding="utf-8") as handle:
-        for line in handle:
-            dialogue = json.loads(line)["chosen"].replace("\n\nAssistant:", "\n\nHuman:")
-            turns.extend(turn.strip() for turn in dialogue.split("\n\nHuman:") if turn.strip())
-    return list(dict.fromkeys(turns))
-
 
 def corpus(n: int) -> list[str]:
     """Round-robin over the three sources, then cycled with a suffix so every text is distinct."""
-    sources = [tweets(), instructions(), dialogue_turns()]
+    sources = [davidson_tweets(), alpaca_instructions(), hh_all_turns()]
     base = [t for group in itertools.zip_longest(*sources) for t in group if t]
     return [base[i % len(base)] + (f" #{i // len(base)}" if i >= len(base) else "") for i in range(n)]
 

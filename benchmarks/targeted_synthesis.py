@@ -31,6 +31,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from shared_data import DAVIDSON
 from synthesis_baselines import first_line, novel_only
 
 from fac_datasets.catalog.build import catalog_from_texts, enrichment_relevance
@@ -44,7 +45,6 @@ from fac_datasets.features.counts import FeatureCounts
 from fac_datasets.features.extractor import load_extractor
 from fac_datasets.synthesis.api import synthesize
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 TASK = "toxicity"
 MAX_NEW_TOKENS = 96  # tweets are short
 FIGURES = (
@@ -67,7 +67,7 @@ def split_data(n_anchor: int, n_current_toxic: int, n_current_clean: int, n_test
 
     The current toxic tweets are the shortest quarter of a draw: a narrow slice of the anchor's toxicity.
     """
-    data = read_davidson(SHARED / "davidson_hate_offensive.csv.gz")
+    data = read_davidson(DAVIDSON)
     order = np.random.default_rng(seed).permutation(len(data.texts))
     toxic = [data.texts[i] for i in order if data.labels[i] == 1]
     clean = [data.texts[i] for i in order if data.labels[i] == 0]

@@ -14,8 +14,9 @@ import os
 import sys
 from pathlib import Path
 
+from shared_data import SHARED_DATA
+
 ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_DATA = ROOT.parent / "shared" / "data"
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -26,7 +27,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument(
         "--tasks", default="toxicity,reward_modeling", help="Comma-separated: toxicity, reward_modeling."
     )
-    parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA, help="Folder with the shared datasets.")
+    parser.add_argument("--data-dir", type=Path, default=SHARED_DATA, help="Folder with the shared datasets.")
     parser.add_argument("--threads", type=int, default=2, help="torch threads (2 at most on the shared machine).")
     parser.add_argument("--no-cache", action="store_true", help="Recompute features and states (no disk cache).")
     return parser.parse_args(argv)
