@@ -49,6 +49,22 @@ SYNTHESIS_SAMPLES_JSONL = "samples.jsonl"  # the same rows as JSONL (also the ch
 SYNTHESIS_STATE_JSON = "state.json"  # the checkpoint
 SYNTHESIS_REPORT_JSON = "report.json"
 SYNTHESIS_REPORT_HTML = "report.html"
+# Columns of a synthesized row besides the task's own (synthesis/records.py orders them; pipelines/ uses them too).
+TARGET_FEATURE = "target_feature"
+FEATURE_EXPLANATION = "feature_explanation"
+ACTIVATION = "activation"
+STEP = "step"  # 1: step-1 candidate, 2: feature-covered sample
+GENERATOR = "generator"
+PROMPT_VERSION = "prompt_version"
+ACCEPTED = "accepted"
+FIRED_MISSING = "fired_missing"
+REJECT_REASON = "reject_reason"
+SIMILARITY = "similarity"  # to the nearest anchor, current or accepted text (the novelty measure)
+SAE_TEXT = "sae_text"  # what the SAE read
+
+# Relevance decisions (the LLM judge's answers, Argilla's labels, a catalog's verdicts); the first three count.
+RELEVANCE_LABELS = ("yes", "probably", "maybe", "no")
+RELEVANT_LABELS = RELEVANCE_LABELS[:3]
 ANCHOR_COUNTS_FILENAME = "anchor_counts.json"
 DIVERSITY_JSON = "diversity.json"
 DIVERSITY_MARKDOWN = "diversity.md"

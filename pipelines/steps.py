@@ -17,6 +17,7 @@ from distilabel.steps.tasks import Task
 from pydantic import Field, PrivateAttr
 
 from fac_datasets.config import ExtractorConfig, SynthesisConfig
+from fac_datasets.constants import ACTIVATION, FIRED_MISSING, SAE_TEXT
 
 # Columns the steps read and write (besides the task's own columns).
 FEATURE_ID = "feature_id"
@@ -27,10 +28,7 @@ CANDIDATE_ACTIVATIONS = "candidate_activations"
 GOOD_MARKED = "good_marked"  # the strongest firing candidate with its peak marked
 PAIR = "pair"  # the ContrastivePair as a dict (None: no example to show)
 SAMPLE = "sample"  # a step-2 sample's task columns (dict), None when unparsable
-SAE_TEXT = "sae_text"
 PARSE_ERROR = "parse_error"
-ACTIVATION = "activation"
-FIRED_MISSING = "fired_missing"
 SAE_ACCEPTED = "sae_accepted"
 NOVEL = "novel"
 SIMILARITY = "similarity"

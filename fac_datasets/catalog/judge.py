@@ -16,8 +16,9 @@ from fac_datasets.catalog.generator import Generator
 from fac_datasets.catalog.parsing import Parsed, parse_choice
 from fac_datasets.catalog.prompts import JUDGE_VERSION, judge_messages
 from fac_datasets.config import GenerationParams, InterpretConfig
+from fac_datasets.constants import RELEVANCE_LABELS
 
-DECISIONS = ("yes", "probably", "maybe", "no")
+DECISIONS = RELEVANCE_LABELS
 _DECISION = re.compile(r"decision", re.IGNORECASE)
 
 

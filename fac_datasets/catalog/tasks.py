@@ -6,15 +6,16 @@ from importlib import resources
 from pathlib import Path
 
 from fac_datasets.errors import FacConfigError, FacInputError
+from fac_datasets.tasks import GUIDELINE_TASKS, find_task
 
-TASKS = ("toxicity", "helpfulness", "instruction_following", "sycophancy", "survival_instinct")
-TASK_ALIASES = {"user_harmfulness": "toxicity", "reward_modeling": "helpfulness", "survival": "survival_instinct"}
+TASKS = GUIDELINE_TASKS
 
 
 def task_name(task: str) -> str:
-    """The canonical name of a built-in task, or FacConfigError listing them."""
-    name = TASK_ALIASES.get(task, task)
-    if name not in TASKS:
+    """The name of a built-in task's guideline, or FacConfigError listing the tasks that have one."""
+    registered = find_task(task)
+    name = registered.guideline if registered is not None else None
+    if name is None:
         raise FacConfigError(
             f"Unknown task {task!r}; built-in tasks: {', '.join(TASKS)}. "
             "For another task, pass its guideline as a text file (--guideline FILE)."

@@ -8,14 +8,22 @@ from fac_datasets.config import DownstreamConfig
 from fac_datasets.downstream.data import read_ab_items, read_instruction_pairs, read_labelled, read_pairs
 from fac_datasets.downstream.result import DownstreamResult
 from fac_datasets.errors import FacConfigError
+from fac_datasets.tasks import DOWNSTREAM_TASKS, find_task
 
-TASKS = ("toxicity", "reward_modeling", "behavior_steering", "instruction_following")
+TASKS = DOWNSTREAM_TASKS
+
+
+def downstream_task(task: str) -> str:
+    """The evaluator of a task name or alias (sycophancy -> behavior_steering), or FacConfigError."""
+    registered = find_task(task)
+    if registered is None or registered.downstream is None:
+        raise FacConfigError(f"Unknown task {task!r}: use one of {', '.join(TASKS)}.")
+    return registered.downstream
 
 
 def check_task(task: str, method: str | None) -> None:
     """Unknown tasks and methods fail before any data is read."""
-    if task not in TASKS:
-        raise FacConfigError(f"Unknown task {task!r}: use one of {', '.join(TASKS)}.")
+    task = downstream_task(task)
     if method is not None and task != "toxicity":
         raise FacConfigError(f"--method applies to toxicity only (probe or finetune); {task} has one method.")
 
@@ -34,6 +42,7 @@ def evaluate_downstream(
 ) -> DownstreamResult:
     """Train on TRAIN, score on TEST for one task; `max_*` take seeded samples (seed = config.seed)."""
     check_task(task, method)
+    task = downstream_task(task)
     config = config or DownstreamConfig()
     if method is not None:
         config = config.model_copy(update={"method": DownstreamConfig(method=method).method})

@@ -9,17 +9,20 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 # Provenance columns added to the task's columns, in this order.
-TARGET_FEATURE = "target_feature"
-FEATURE_EXPLANATION = "feature_explanation"
-ACTIVATION = "activation"
-STEP = "step"  # 1: step-1 candidate, 2: feature-covered sample
-GENERATOR = "generator"
-PROMPT_VERSION = "prompt_version"
-ACCEPTED = "accepted"
-FIRED_MISSING = "fired_missing"
-REJECT_REASON = "reject_reason"
-SIMILARITY = "similarity"  # to the nearest anchor, current or accepted text (the novelty measure)
-SAE_TEXT = "sae_text"  # what the SAE read
+from fac_datasets.constants import (
+    ACCEPTED,
+    ACTIVATION,
+    FEATURE_EXPLANATION,
+    FIRED_MISSING,
+    GENERATOR,
+    PROMPT_VERSION,
+    REJECT_REASON,
+    SAE_TEXT,
+    SIMILARITY,
+    STEP,
+    TARGET_FEATURE,
+)
+
 PROVENANCE_COLUMNS = (
     TARGET_FEATURE,
     FEATURE_EXPLANATION,

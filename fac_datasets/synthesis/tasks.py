@@ -17,21 +17,8 @@ from typing import Any
 
 from fac_datasets.catalog.parsing import Parsed
 from fac_datasets.errors import FacConfigError, FacInputError
+from fac_datasets.tasks import GUIDELINE_TASKS, SYNTHESIS_TASKS, find_task
 
-SYNTHESIS_TASKS = ("toxicity", "instruction_following", "reward_modeling", "behavior_steering", "custom")
-# task name a user may type -> (synthesis task, catalog relevance task, behaviour of behavior_steering)
-TASK_NAMES: dict[str, tuple[str, str, str | None]] = {
-    "toxicity": ("toxicity", "toxicity", None),
-    "user_harmfulness": ("toxicity", "toxicity", None),
-    "instruction_following": ("instruction_following", "instruction_following", None),
-    "reward_modeling": ("reward_modeling", "helpfulness", None),
-    "helpfulness": ("reward_modeling", "helpfulness", None),
-    "sycophancy": ("behavior_steering", "sycophancy", "sycophancy"),
-    "survival_instinct": ("behavior_steering", "survival_instinct", "survival_instinct"),
-    "survival": ("behavior_steering", "survival_instinct", "survival_instinct"),
-    "behavior_steering": ("behavior_steering", "behavior_steering", None),
-    "custom": ("custom", "custom", None),
-}
 COLUMN_TYPES = ("string", "int", "messages")
 
 
@@ -152,14 +139,14 @@ def _spec(name: str) -> dict:
 
 def resolve_task_name(task: str) -> tuple[str, str, str | None]:
     """(synthesis task, catalog relevance task, behaviour) of a name a user typed."""
-    key = task.strip().lower().replace("-", "_") if isinstance(task, str) else task
-    if key not in TASK_NAMES:
+    registered = find_task(task)
+    if registered is None:
         raise FacConfigError(
             f"Unknown synthesis task {task!r}. Tasks: {', '.join(SYNTHESIS_TASKS)}; catalog task names "
-            "toxicity, helpfulness, instruction_following, sycophancy and survival_instinct map onto them. "
+            f"{', '.join(GUIDELINE_TASKS)} map onto them. "
             "For anything else use task 'custom' with a guideline and columns."
         )
-    return TASK_NAMES[key]
+    return registered.synthesis, registered.guideline or registered.name, registered.behavior
 
 
 def _columns(spec: dict, custom: Mapping[str, str] | None) -> tuple[Column, ...]:

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from fac_datasets.config import ExtractorConfig, ValidationConfig
+from fac_datasets.tasks import STUDY_TASKS
 from fac_datasets.validation.annotate import annotate_task
 from fac_datasets.validation.metrics import NEG_MMD, TOKENS, MetricTable, subset_metrics
 from fac_datasets.validation.recipes import TASK_RECIPES, RecipeContext, Subset, build_subsets
@@ -21,7 +22,7 @@ from fac_datasets.validation.stats import correlate
 from fac_datasets.validation.tasks import load_task, subset_size
 from fac_datasets.validation.train import downstream_scores, encode_task
 
-TASKS = ("toxicity", "reward_modeling")
+TASKS = STUDY_TASKS
 METRIC_LABELS = {"toxicity": "AUPRC of the probe", "reward_modeling": "pair accuracy of the Bradley-Terry head"}
 
 
