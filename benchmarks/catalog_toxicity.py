@@ -77,7 +77,6 @@ def main() -> None:
     from fac_datasets.catalog.catalog import FeatureCatalog
     from fac_datasets.catalog.enrichment import enrich
     from fac_datasets.catalog.explain import explain_features
-    from fac_datasets.catalog.generator import load_generator
     from fac_datasets.catalog.reference import load_reference
     from fac_datasets.catalog.relevance import record
     from fac_datasets.catalog.spans import mine_spans
@@ -87,6 +86,7 @@ def main() -> None:
     from fac_datasets.coverage.mmd import neg_mmd
     from fac_datasets.coverage.relevance import relevance_from_enrichment
     from fac_datasets.features.extractor import load_extractor
+    from fac_datasets.generation import load_generator
 
     torch.set_num_threads(2)
     turns = hh_first_human_turns()

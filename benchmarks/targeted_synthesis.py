@@ -35,7 +35,6 @@ from shared_data import DAVIDSON
 from synthesis_baselines import first_line, novel_only
 
 from fac_datasets.catalog.build import catalog_from_texts, enrichment_relevance
-from fac_datasets.catalog.generator import load_generator
 from fac_datasets.catalog.relevance import relevant_features
 from fac_datasets.config import CoverageConfig, GenerationParams, GeneratorConfig, SynthesisConfig
 from fac_datasets.coverage.compute import compute_coverage
@@ -43,6 +42,7 @@ from fac_datasets.downstream.data import LabelledTexts, balanced_sample, read_da
 from fac_datasets.downstream.toxicity import toxicity_probe
 from fac_datasets.features.counts import FeatureCounts
 from fac_datasets.features.extractor import load_extractor
+from fac_datasets.generation import load_generator
 from fac_datasets.synthesis.api import synthesize
 
 TASK = "toxicity"

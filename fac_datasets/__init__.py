@@ -34,7 +34,7 @@ _LAZY = {
     "TrainSAEConfig": "fac_datasets.config",
     "FacError": "fac_datasets.errors",
     "FeatureCatalog": "fac_datasets.catalog.catalog",
-    "load_generator": "fac_datasets.catalog.generator",
+    "load_generator": "fac_datasets.generation",
     "synthesize": "fac_datasets.synthesis.api",
 }
 

@@ -30,7 +30,7 @@ MAGPIE_HEADER = "from the model's chat template"
 
 
 class FacGeneratorLLM(LLM, MagpieChatTemplateMixin):
-    """A distilabel `LLM` answering through `fac_datasets.catalog.generator.load_generator(spec)`.
+    """A distilabel `LLM` answering through `fac_datasets.generation.load_generator(spec)`.
 
     Generation settings are `generate` arguments (distilabel exposes them as the runtime parameter
     `generation_kwargs`); their defaults are `GenerationParams`'.
@@ -46,7 +46,7 @@ class FacGeneratorLLM(LLM, MagpieChatTemplateMixin):
     _seen: Counter = PrivateAttr(default_factory=Counter)
 
     def load(self) -> None:
-        from fac_datasets.catalog.generator import load_generator
+        from fac_datasets.generation import load_generator
 
         super().load()
         if self._generator is None:

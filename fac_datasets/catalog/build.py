@@ -13,13 +13,13 @@ import numpy as np
 
 from fac_datasets.catalog.catalog import FeatureCatalog
 from fac_datasets.catalog.enrichment import EnrichmentResult, enrich, log_odds_z
-from fac_datasets.catalog.generator import Generator
 from fac_datasets.catalog.judge import JudgeStats, judge_features
 from fac_datasets.catalog.relevance import record
 from fac_datasets.catalog.spans import MinedSpans, mine_spans
 from fac_datasets.config import InterpretConfig, RelevanceConfig, SpanConfig
 from fac_datasets.features.counts import FeatureCounts
 from fac_datasets.features.extractor import FeatureExtractor
+from fac_datasets.generation.generator import Generator
 
 
 def catalog_from_texts(

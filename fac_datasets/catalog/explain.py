@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from fac_datasets.catalog.catalog import FeatureCatalog
-from fac_datasets.catalog.generator import Generator
-from fac_datasets.catalog.parsing import Parsed
 from fac_datasets.catalog.prompts import EXPLAIN_VERSION, explain_messages
 from fac_datasets.config import GenerationParams, InterpretConfig
 from fac_datasets.constants import CATALOG_EXPLAINER, CATALOG_EXPLANATION
+from fac_datasets.generation.generator import Generator
+from fac_datasets.generation.parsing import Parsed
 
 CANNOT_TELL = "cannot tell"
 _LABEL = re.compile(r"explanation\s*:\s*(.*)", re.IGNORECASE)

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from fac_datasets.catalog.catalog import FeatureCatalog
-from fac_datasets.catalog.generator import Generator
-from fac_datasets.catalog.parsing import Parsed, parse_choice
 from fac_datasets.catalog.prompts import JUDGE_VERSION, judge_messages
 from fac_datasets.config import GenerationParams, InterpretConfig
 from fac_datasets.constants import RELEVANCE_LABELS
+from fac_datasets.generation.generator import Generator
+from fac_datasets.generation.parsing import Parsed, parse_choice
 
 DECISIONS = RELEVANCE_LABELS
 _DECISION = re.compile(r"decision", re.IGNORECASE)

@@ -12,12 +12,12 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from fac_datasets.catalog.catalog import FeatureCatalog
-from fac_datasets.catalog.generator import Generator
-from fac_datasets.catalog.parsing import parse_list_of_indices
 from fac_datasets.catalog.prompts import DETECT_VERSION, detect_messages
 from fac_datasets.catalog.spans import PEAK_MARK
 from fac_datasets.config import GenerationParams, InterpretConfig
 from fac_datasets.constants import CATALOG_EXPLAINER, CATALOG_VERIFICATION_SCORE
+from fac_datasets.generation.generator import Generator
+from fac_datasets.generation.parsing import parse_list_of_indices
 
 
 @dataclass

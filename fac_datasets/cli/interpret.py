@@ -74,8 +74,8 @@ def explain_catalog(folder: Path, spec: str, features: str | None, verify: bool)
     """Explain (and verify) the selected features of the catalog at `folder`, saving it after each stage."""
     from fac_datasets.catalog.catalog import FeatureCatalog
     from fac_datasets.catalog.explain import explain_features
-    from fac_datasets.catalog.generator import load_generator
     from fac_datasets.catalog.verify import verify_features
+    from fac_datasets.generation import load_generator
 
     catalog = FeatureCatalog.load(folder)
     ids = parse_feature_selection(features, catalog)
@@ -121,13 +121,13 @@ def relevance(
     """Decide which catalog features are relevant to TASK; the coverage and synthesis stages read it."""
     from fac_datasets.catalog.build import enriched_ids, enrichment_relevance, llm_relevance
     from fac_datasets.catalog.catalog import FeatureCatalog
-    from fac_datasets.catalog.generator import load_generator
     from fac_datasets.catalog.reference import load_reference
     from fac_datasets.catalog.relevance import relevant_features
     from fac_datasets.catalog.tasks import load_guideline
     from fac_datasets.cli.coverage import counts_or_rows
     from fac_datasets.features.annotator import FeatureAnnotator
     from fac_datasets.features.extractor import load_extractor
+    from fac_datasets.generation import load_generator
 
     if method not in ("enrichment", "llm", "all"):
         raise FacConfigError(f"--method must be enrichment, llm or all, got {method!r}.")

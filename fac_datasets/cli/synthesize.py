@@ -102,7 +102,7 @@ def run_synthesis(
     anchor_texts, current_texts, task, extractor, generator: str, config, out: Path, catalog, resume: bool
 ):
     """The synthesis run behind `fac synthesize` and `fac demo`; returns the printed summary."""
-    from fac_datasets.catalog.generator import load_generator
+    from fac_datasets.generation import load_generator
     from fac_datasets.synthesis.api import synthesize as run
 
     with load_generator(generator) as llm:

@@ -18,13 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from fac_datasets.catalog.catalog import FeatureCatalog
-from fac_datasets.catalog.generator import Generator
 from fac_datasets.config import CoverageConfig, SynthesisConfig
 from fac_datasets.coverage.compute import CoverageReport, compute_coverage
 from fac_datasets.errors import FacInputError, FacSAEError
 from fac_datasets.features.counts import FeatureCounts
 from fac_datasets.features.extractor import FeatureExtractor
 from fac_datasets.features.rows import FeatureRows
+from fac_datasets.generation.generator import Generator
 from fac_datasets.inputs import TextInput, check_texts
 from fac_datasets.synthesis import output
 from fac_datasets.synthesis import records as R

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from fac_datasets.catalog.generator import Generator
 from fac_datasets.config import GenerationParams
+from fac_datasets.generation.generator import Generator
 from fac_datasets.synthesis.generation import Outcome, run_round
 from fac_datasets.synthesis.prompts import FeatureBrief, request_messages
 from fac_datasets.synthesis.tasks import SynthesisTask

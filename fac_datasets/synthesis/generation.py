@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from fac_datasets.catalog.generator import Conversation, Generator
 from fac_datasets.config import GenerationParams
+from fac_datasets.generation.generator import Conversation, Generator
 from fac_datasets.synthesis.tasks import SynthesisTask
 
 

@@ -20,12 +20,12 @@ from pathlib import Path
 import numpy as np
 
 from fac_datasets.catalog.catalog import FeatureCatalog
-from fac_datasets.catalog.generator import Generator
 from fac_datasets.config import GenerationParams, SynthesisConfig
 from fac_datasets.coverage.compute import MissingFeature
 from fac_datasets.errors import FacModelError
 from fac_datasets.features.extractor import FeatureExtractor
 from fac_datasets.features.rows import FeatureRows
+from fac_datasets.generation.generator import Generator
 from fac_datasets.synthesis import records as R
 from fac_datasets.synthesis.candidates import generate_candidates
 from fac_datasets.synthesis.checkpoint import Checkpoint, save_checkpoint

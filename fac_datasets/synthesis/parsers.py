@@ -9,13 +9,42 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
-from fac_datasets.catalog.parsing import Parsed, parse_json_object
+from fac_datasets.generation.parsing import Parsed, parse_json_object
 
-if TYPE_CHECKING:
-    from fac_datasets.synthesis.tasks import SynthesisTask
+
+class ColumnShape(Protocol):
+    """What a parser reads of one output column (`synthesis.tasks.Column`)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def fixed(self) -> Any: ...
+    @property
+    def optional(self) -> bool: ...
+
+
+class SynthesisTask(Protocol):
+    """What a parser reads of a task (`synthesis.tasks.SynthesisTask` has it).
+
+    A protocol, so this module does not import `tasks` (which imports the parsers).
+    """
+
+    @property
+    def columns(self) -> Sequence[ColumnShape]: ...
+    @property
+    def generated(self) -> Sequence[ColumnShape]: ...
+    @property
+    def column_names(self) -> list[str]: ...
+    @property
+    def min_words(self) -> int: ...
+    @property
+    def max_words(self) -> int: ...
+    @property
+    def parser(self) -> str: ...
+
 
 _LABEL = re.compile(r"^[\s>*#\-]*\**\s*([A-Za-z][A-Za-z _]*?)(?:[ _-]?(\d+))?\s*\**\s*[:=]\s*\**\s*(.*)$")
 _TRAILING_LABEL = re.compile(r"(?:\t|<TAB>|\\t)\s*[01]\s*$")

@@ -15,8 +15,8 @@ from functools import cached_property, lru_cache
 from importlib import resources
 from typing import Any
 
-from fac_datasets.catalog.parsing import Parsed
 from fac_datasets.errors import FacConfigError, FacInputError
+from fac_datasets.generation.parsing import Parsed
 from fac_datasets.tasks import GUIDELINE_TASKS, SYNTHESIS_TASKS, find_task
 
 COLUMN_TYPES = ("string", "int", "messages")

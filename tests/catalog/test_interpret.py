@@ -11,7 +11,6 @@ from helpers import CORPUS
 
 from fac_datasets.catalog.catalog import FeatureCatalog
 from fac_datasets.catalog.explain import explain_features, parse_explanation, top_tokens_line
-from fac_datasets.catalog.generator import load_generator
 from fac_datasets.catalog.judge import judge_features, parse_decision
 from fac_datasets.catalog.prompts import explain_messages
 from fac_datasets.catalog.relevance import record, relevant_features
@@ -21,6 +20,7 @@ from fac_datasets.catalog.verify import balanced_accuracy, unmarked, verify_feat
 from fac_datasets.config import GeneratorConfig, SpanConfig
 from fac_datasets.errors import FacConfigError, FacInputError
 from fac_datasets.features.extractor import load_extractor
+from fac_datasets.generation import load_generator
 
 TEXTS = [*CORPUS, "Write a poem about the sea.", "Hi there, friend.", "The sea is calm tonight."]
 SPANS = SpanConfig(top_n=4, window_before=3, window_after=1, random_per_feature=4, contrast_reservoir=8, shard_size=4)

@@ -20,10 +20,10 @@ from synth_setup import (  # noqa: F401
     targets_in,
 )
 
-from fac_datasets.catalog.generator import load_generator
 from fac_datasets.config import GeneratorConfig, SynthesisConfig
 from fac_datasets.errors import FacConfigError, FacInputError, FacModelError, FacSAEError
 from fac_datasets.features.extractor import load_extractor
+from fac_datasets.generation import load_generator
 from fac_datasets.synthesis.api import synthesize
 
 CONFIG = SynthesisConfig(samples_per_feature=2, candidates=3, calls_per_feature=8, patience=4)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from fac_datasets.catalog.parsing import ParseStats
 from fac_datasets.errors import FacConfigError
+from fac_datasets.generation.parsing import ParseStats
 from fac_datasets.synthesis.prompts import FeatureBrief, PairText, request_messages
 from fac_datasets.synthesis.tasks import SYNTHESIS_TASKS, load_task, resolve_task_name
 

@@ -8,11 +8,12 @@ import shutil
 import pytest
 
 from fac_datasets.cache import cache_root
-from fac_datasets.catalog.generator import Generation, cache_file, load_generator
-from fac_datasets.catalog.transformers_generator import TransformersGenerator
 from fac_datasets.config import GenerationParams, GeneratorConfig
 from fac_datasets.constants import DEFAULT_MODEL_ID, EMBEDDED_MODEL_GGUF
 from fac_datasets.errors import FacConfigError, FacInputError, FacModelError, FacOfflineError
+from fac_datasets.generation import load_generator
+from fac_datasets.generation.generator import Generation, cache_file
+from fac_datasets.generation.transformers_generator import TransformersGenerator
 
 CONVERSATIONS = [
     [{"role": "user", "content": "How do I reverse a list in Python?"}],

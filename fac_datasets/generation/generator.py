@@ -4,7 +4,8 @@ Explanations, verification, the relevance judge and synthesis all call models th
 one class owns what they have in common: a sqlite cache (a rerun makes zero calls, an interrupted
 run keeps every finished answer), call and token accounting, and failed calls returned as
 `Generation.error` instead of exceptions that would lose the other answers. Backends only turn
-conversations into answers (`transformers_generator`, `openai_generator`).
+conversations into answers (`transformers_generator`, `openai_generator`); they import this module,
+never the other way round (`fac_datasets.generation.load_generator` picks one).
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from typing import Any, NamedTuple
 
 from fac_datasets.cache import cache_root
 from fac_datasets.config import GenerationParams, GeneratorConfig
-from fac_datasets.errors import FacConfigError, FacInputError
+from fac_datasets.errors import FacInputError
 
 Conversation = list[dict[str, Any]]
 ACCEPTED_SPECS = (
@@ -244,22 +245,3 @@ class Generator:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-def load_generator(spec: str | None = None, config: GeneratorConfig | None = None) -> Generator:
-    """The generator for a spec ('default', 'hf:PATH_OR_HUB_ID', 'openai:MODEL@BASE_URL'); None takes config.spec."""
-    config = config or GeneratorConfig()
-    spec = config.spec if spec is None else spec
-    if not isinstance(spec, str):
-        raise FacConfigError(f"Generator spec must be a string, got {spec!r}. Accepted forms: {ACCEPTED_SPECS}.")
-    spec = spec.strip()
-    if spec == "default" or (spec.startswith("hf:") and spec[3:].strip()):
-        from fac_datasets.catalog.transformers_generator import TransformersGenerator
-
-        return TransformersGenerator("default" if spec == "default" else spec[3:].strip(), config)
-    if spec.startswith("openai:"):
-        from fac_datasets.catalog.openai_generator import OpenAIGenerator, parse_openai_spec
-
-        model, base_url = parse_openai_spec(spec)
-        return OpenAIGenerator(model, base_url, config)
-    raise FacConfigError(f"Unknown generator spec {spec!r}. Accepted forms: {ACCEPTED_SPECS}.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from fac_datasets.catalog.parsing import (
+from fac_datasets.generation.parsing import (
     Parsed,
     ParseStats,
     parse_choice,

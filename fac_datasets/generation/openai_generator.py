@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 
-from fac_datasets.catalog.generator import ACCEPTED_SPECS, Conversation, DoneCallback, Generation, Generator
 from fac_datasets.config import GenerationParams, GeneratorConfig
 from fac_datasets.errors import FacConfigError
+from fac_datasets.generation.generator import ACCEPTED_SPECS, Conversation, DoneCallback, Generation, Generator
 
 API_KEY_ENV = ("FAC_OPENAI_API_KEY", "OPENAI_API_KEY")
 MAX_BACKOFF_SECONDS = 60.0

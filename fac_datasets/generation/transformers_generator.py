@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from fac_datasets.catalog.generator import Conversation, DoneCallback, Generation, Generator
 from fac_datasets.config import GenerationParams, GeneratorConfig
 from fac_datasets.errors import FacModelError
 from fac_datasets.features.hardware import resolve_device
+from fac_datasets.generation.generator import Conversation, DoneCallback, Generation, Generator
 
 
 class TransformersGenerator(Generator):

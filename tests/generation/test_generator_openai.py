@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from fac_datasets.catalog.generator import load_generator
-from fac_datasets.catalog.openai_generator import OpenAIGenerator
 from fac_datasets.config import GenerationParams, GeneratorConfig
 from fac_datasets.errors import FacInputError
+from fac_datasets.generation import load_generator
+from fac_datasets.generation.openai_generator import OpenAIGenerator
 
 PARAMS = GenerationParams(max_new_tokens=16, temperature=0.0, seed=1)
 
