@@ -257,13 +257,16 @@ class GeneratorConfig(FacConfig):
     """Requests in flight at once to an OpenAI-compatible server."""
 
     max_retries: int = Field(4, ge=0)
-    """Retries of a request after a connection error, timeout, 429 or 5xx."""
+    """Retries of a server request after a connection error, timeout, 429 or 5xx (0: try once)."""
 
     backoff_seconds: float = Field(1.0, ge=0)
     """First retry delay; doubles with every retry (capped at a minute)."""
 
     timeout_seconds: float = Field(120.0, gt=0)
-    """Seconds one server request may take."""
+    """Seconds one server request may take before it counts as failed (and is retried)."""
+
+    deadline_seconds: float | None = Field(None, gt=0)
+    """Seconds for all requests from the first one on; later ones are not sent, each a failed call (none: no limit)."""
 
     batch_size: int = Field(16, ge=1)
     """Conversations per `generate` batch of a local model (grouped by prompt length)."""

@@ -22,6 +22,10 @@ class FacModelError(FacError):
     """A backbone or embedder spec cannot be resolved or loaded."""
 
 
+class FacGeneratorError(FacModelError):
+    """Every call of a round to a generator failed (server down or hung, deadline passed): the run stops."""
+
+
 class FacSAEError(FacError):
     """An SAE spec cannot be resolved or loaded, or does not fit the backbone."""
 

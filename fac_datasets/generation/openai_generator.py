@@ -2,7 +2,8 @@
 
 Plain `httpx` (no `openai` package in the core deps); a bounded thread pool keeps `concurrency`
 requests in flight; connection errors, timeouts, 429 and 5xx are retried with exponential backoff,
-other 4xx are not (retrying a bad request or a bad key only wastes time).
+other 4xx are not (retrying a bad request or a bad key only wastes time). With a deadline, each
+request waits at most the time left, backoff stops at the deadline, and queued requests are not sent.
 """
 
 from __future__ import annotations
@@ -84,20 +85,27 @@ class OpenAIGenerator(Generator):
         return payload
 
     def _request(self, client: httpx.Client, conversation: Conversation, params: GenerationParams) -> Generation:
-        """One conversation, retried on transient failures; never raises for HTTP or network errors."""
+        """One conversation, retried on transient failures until the deadline; never raises for HTTP/network errors."""
         payload = self._payload(conversation, params)
         attempts = self.config.max_retries + 1
         last_error, retry_after = "", 0.0
         for attempt in range(attempts):
             if attempt:
+                delay = min(max(self.config.backoff_seconds * 2 ** (attempt - 1), retry_after), MAX_BACKOFF_SECONDS)
+                left = self.time_left()
+                if left is not None and delay >= left:
+                    return self._stopped(attempt, last_error)
                 self._add(retries=1)
-                delay = self.config.backoff_seconds * 2 ** (attempt - 1)
-                time.sleep(min(max(delay, retry_after), MAX_BACKOFF_SECONDS))
+                time.sleep(delay)
+            left = self.time_left()
+            if left is not None and left <= 0:
+                return self.not_sent() if attempt == 0 else self._stopped(attempt, last_error)
+            timeout = self.config.timeout_seconds if left is None else min(self.config.timeout_seconds, left)
             retry_after = 0.0
             try:
-                response = client.post(self.url, json=payload)
+                response = client.post(self.url, json=payload, timeout=timeout)
             except httpx.TimeoutException as exc:
-                last_error = f"timed out after {self.config.timeout_seconds}s ({type(exc).__name__})"
+                last_error = f"timed out after {timeout:.3g}s ({type(exc).__name__})"
                 continue
             except httpx.TransportError as exc:
                 last_error = f"connection failed ({type(exc).__name__}: {exc})"
@@ -111,6 +119,12 @@ class OpenAIGenerator(Generator):
                 return Generation(None, error=self._client_error(response))
             return self._parse(response)
         return Generation(None, error=f"{self.url} failed after {attempts} attempts; last: {last_error}")
+
+    def _stopped(self, attempts: int, last_error: str) -> Generation:
+        deadline = f"the deadline of {self.config.deadline_seconds:g} s (deadline_seconds, --deadline)"
+        return Generation(
+            None, error=f"{self.url} failed after {attempts} attempts, {deadline} stopped retries; last: {last_error}"
+        )
 
     def _client_error(self, response: httpx.Response) -> str:
         status, body = response.status_code, response.text[:300]

@@ -2,6 +2,7 @@
 
 Prompts are sorted by length into batches (little padding), left-padded, and generated under
 `torch.inference_mode` with the seed reset per batch, so a rerun of the same call is identical.
+The deadline is checked between batches: batches after it are not generated but counted as failed.
 """
 
 from __future__ import annotations
@@ -65,6 +66,10 @@ class TransformersGenerator(Generator):
         size = self.config.batch_size
         for start in range(0, len(prompts), size):
             batch = prompts[start : start + size]
+            if self.deadline_passed():  # checked between batches: a running batch is not cut
+                for index, _ in batch:
+                    done(index, self.not_sent())
+                continue
             try:
                 generations = self._generate_batch([ids for _, ids in batch], params)
             except RuntimeError as exc:  # e.g. out of memory: this batch fails, finished ones stay cached

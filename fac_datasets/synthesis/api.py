@@ -20,7 +20,7 @@ import numpy as np
 from fac_datasets.catalog.catalog import FeatureCatalog
 from fac_datasets.config import CoverageConfig, SynthesisConfig
 from fac_datasets.coverage.compute import CoverageReport, compute_coverage
-from fac_datasets.errors import FacInputError, FacSAEError
+from fac_datasets.errors import FacGeneratorError, FacInputError, FacSAEError
 from fac_datasets.features.counts import FeatureCounts
 from fac_datasets.features.extractor import FeatureExtractor
 from fac_datasets.features.rows import FeatureRows
@@ -301,5 +301,7 @@ def synthesize(
         fingerprint=fingerprint,
         wall_seconds=time.perf_counter() - start,
     )
-    output.write_report(out_dir, report, output.report_figure_png(after, prep.anchor_counts))
+    paths = output.write_report(out_dir, report, output.report_figure_png(after, prep.anchor_counts))
+    if result.error is not None:  # the report holds what was spent and why it stopped; the caller still fails
+        raise FacGeneratorError(f"{result.error} Calls and errors so far: {paths['json']}.")
     return SynthesisResult(dataset, report, result.records, prep.before, after, out_dir, prep.notes)

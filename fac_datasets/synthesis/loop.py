@@ -22,7 +22,7 @@ import numpy as np
 from fac_datasets.catalog.catalog import FeatureCatalog
 from fac_datasets.config import GenerationParams, SynthesisConfig
 from fac_datasets.coverage.compute import MissingFeature
-from fac_datasets.errors import FacModelError
+from fac_datasets.errors import FacGeneratorError
 from fac_datasets.features.extractor import FeatureExtractor
 from fac_datasets.features.rows import FeatureRows
 from fac_datasets.generation.generator import Generator
@@ -78,6 +78,8 @@ class LoopResult:
     stop_reason: str
     seconds: float
     support: dict[int, int] = field(default_factory=dict)
+    error: str | None = None
+    """Why the run stopped early when every call of a round failed (the run's report is still written)."""
 
 
 class SynthesisLoop:
@@ -117,6 +119,7 @@ class SynthesisLoop:
         self.calls = checkpoint.calls
         self.n_accepted = sum(bool(row[R.ACCEPTED]) for row in checkpoint.rows)
         self._bars: dict = {}
+        self._filling: R.FeatureRecord | None = None  # the feature being filled, for the report of a failed run
 
     # ------------------------------------------------------------ run-level state
     def fac_now(self) -> float:
@@ -140,7 +143,7 @@ class SynthesisLoop:
         done = {r.feature: r for r in self.checkpoint.finished}
         order = self.plan.missing[: self.config.max_features] if self.config.max_features else self.plan.missing
         self._open_bars(len(order), len(done))
-        stop_reason = "all features visited"
+        stop_reason, error = "all features visited", None
         try:
             for missing in order:
                 if missing.feature in done:
@@ -166,12 +169,23 @@ class SynthesisLoop:
                 if record.status in R.PARTIAL:
                     stop_reason = "budget spent" if record.status == R.BUDGET else "target FAC reached"
                     break
+        except FacGeneratorError as exc:  # not checkpointed: a resumed run redoes this feature from the cache
+            stop_reason, error = "generator failed", str(exc)
+            if self._filling is not None:
+                self._filling.status = R.GENERATOR_FAILED
+                done[self._filling.feature] = self._filling
         finally:
             for bar in self._bars.values():
                 bar.close()
         records = self._final_records(order, done)
         return LoopResult(
-            records, self.checkpoint.rows, self.calls, stop_reason, time.perf_counter() - start, dict(self.support)
+            records,
+            self.checkpoint.rows,
+            self.calls,
+            stop_reason,
+            time.perf_counter() - start,
+            dict(self.support),
+            error,
         )
 
     def _final_records(
@@ -197,6 +211,7 @@ class SynthesisLoop:
         """Step 1 (candidates -> pair), then step 2 (covered samples) until the feature is covered or stops."""
         f = missing.feature
         record = R.FeatureRecord(f, missing.anchor_support, support_before=int(self.support[f]))
+        self._filling = record
         if f not in self.catalog:
             record.status = R.NOT_IN_CATALOG
             return record
@@ -303,7 +318,7 @@ class SynthesisLoop:
             if outcome.error and len(record.errors) < 5:  # a few examples of what went wrong, not all
                 record.errors.append(outcome.error[:200])
         if outcomes and len(failed) == len(outcomes):
-            raise FacModelError(
+            raise FacGeneratorError(
                 f"Every call of a round to {self.generator.generator_id} failed ({failed[0].error}). Check that the "
                 "generator runs, then rerun with resume: finished features are kept and cached answers reused."
             )

@@ -115,6 +115,7 @@ def synthesis_report(
         "fac_after": fac_summary(after),
         "token_budget": token_budget,
         "stop_reason": result.stop_reason,
+        "error": result.error,
         "calls": {
             "total": result.calls,
             "budget": config.budget,

@@ -46,6 +46,7 @@ NOT_IN_CATALOG = "not_in_catalog"  # the catalog has no row (no spans, no explan
 BUDGET = "budget_exhausted"  # the run's budget ran out during this feature (a resumed run continues it)
 TARGET_REACHED = "target_fac_reached"  # the run reached its target FAC during this feature
 NOT_REACHED = "not_reached"  # the run stopped before this feature's turn
+GENERATOR_FAILED = "generator_failed"  # every call of a round failed; the run stopped (a resumed run redoes it)
 PARTIAL = (BUDGET, TARGET_REACHED)  # outcomes a resumed run with a larger budget or target redoes
 
 

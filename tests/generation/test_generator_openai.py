@@ -48,6 +48,7 @@ def test_answers_come_back_in_order_with_bounded_concurrency_and_usage(server, c
         "prompt_tokens": 32,
         "completion_tokens": 24,
         "errors": 0,
+        "not_sent": 0,
         "retries": 0,
         "seconds": 0,
     }
