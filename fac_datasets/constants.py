@@ -38,6 +38,7 @@ ANNOTATION_DATA_PATTERN = "shard-{index:05d}.parquet"
 ANNOTATION_SHARDS_DIR = "shards"  # a shard's counts file is written last: it marks the shard finished
 ANNOTATION_SHARD_PATTERN = "shard-{index:05d}.json"
 ANNOTATION_COUNTS_FILENAME = "counts.json"
+RUN_LOCK_FILENAME = ".fac-run.lock"  # pid + start time of the run writing an output folder
 
 # Report files.
 COVERAGE_JSON = "coverage.json"

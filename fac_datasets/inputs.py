@@ -216,6 +216,54 @@ def check_plain_texts(texts: Iterable[Any], *, min_count: int = 1, what: str = "
     return check_texts(texts, chat=False, blank=False, min_count=min_count, what=what)
 
 
+# ------------------------------------------------------------------ identity (what a resumed run must match)
+_HEAD_BYTES = 1 << 20
+
+
+def input_identity(spec: str | Path) -> dict:
+    """What names an input across runs: its resolved path plus size, mtime and a hash of its head.
+
+    A relative and an absolute path, or the same file reached from another cwd, give the same
+    path; a file moved elsewhere keeps its size, mtime and head. A Hub id or any other name is
+    kept as given.
+    """
+    import hashlib
+
+    path = Path(spec).expanduser()
+    if not path.exists():
+        return {"name": str(spec)}
+    resolved = path.resolve()
+    if resolved.is_dir():
+        files = sorted(f for f in resolved.rglob("*") if f.is_file())
+        listing = [(str(f.relative_to(resolved)), f.stat().st_size) for f in files]
+        head = hashlib.sha256(repr(listing).encode()).hexdigest()[:16]
+        size = sum(n for _, n in listing)
+        mtime = max((f.stat().st_mtime_ns for f in files), default=0)
+    else:
+        with resolved.open("rb") as handle:
+            head = hashlib.sha256(handle.read(_HEAD_BYTES)).hexdigest()[:16]
+        stat = resolved.stat()
+        size, mtime = stat.st_size, stat.st_mtime_ns
+    return {"path": str(resolved), "size": size, "mtime": mtime, "head": head}
+
+
+def same_input(previous: dict | str | None, current: dict) -> bool:
+    """True when `previous` (an `input_identity`, or a path string of older records) names the `current` input.
+
+    The same resolved path is the same input (whether its rows changed is for the caller's row
+    fingerprints to say); another path is the same input only if size, mtime and head all match.
+    """
+    if isinstance(previous, str):  # records before identities: the spec as typed
+        previous = input_identity(previous) if Path(previous).expanduser().exists() else {"name": previous}
+    if not isinstance(previous, dict):
+        return False
+    if "path" in previous and "path" in current:
+        if previous["path"] == current["path"]:
+            return True
+        return all(previous.get(k) == current.get(k) for k in ("size", "mtime", "head"))
+    return previous == current
+
+
 def read_feature_ids(path: str | Path) -> list[int]:
     """A JSON file holding a list of feature ids (e.g. `--relevant-features`), checked."""
     import json

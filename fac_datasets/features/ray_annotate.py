@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from fac_datasets.config import StreamingConfig
 from fac_datasets.errors import FacConfigError
 from fac_datasets.features.annotator import FeatureAnnotator
-from fac_datasets.features.streaming import FAC_COLUMNS, RowSource, ShardResult, ShardSpec, annotate_table, fac_table
+from fac_datasets.features.shards import FAC_COLUMNS, RowSource, ShardResult, ShardSpec, annotate_table, fac_table
 
 _SHARD = "__fac_shard"
 _FINGERPRINT = "__fac_fingerprint"

@@ -30,6 +30,9 @@ from fac_datasets.cache import cache_root
 from fac_datasets.config import ArgillaConfig
 from fac_datasets.constants import ARGILLA_STACK_STATE
 from fac_datasets.errors import FacServiceError
+from fac_datasets.processes import alive as _alive
+from fac_datasets.processes import proc_stat as _proc_stat
+from fac_datasets.processes import start_time as _start_time
 
 Progress = Callable[[str], None]
 
@@ -97,34 +100,6 @@ class StackStatus:
 
 
 # ------------------------------------------------------------------ processes (Linux /proc)
-def _proc_stat(pid: int) -> list[str] | None:
-    """Fields of /proc/<pid>/stat after the command name (state first), or None if there is no such process."""
-    try:
-        text = Path(f"/proc/{pid}/stat").read_text()
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return None
-    return text[text.rindex(")") + 2 :].split()
-
-
-def _start_time(pid: int) -> int | None:
-    stat = _proc_stat(pid)
-    return int(stat[19]) if stat else None
-
-
-def _reap(pid: int) -> None:
-    """Collect our own exited child (tests start the stack in-process); others are not ours to wait for."""
-    with contextlib.suppress(ChildProcessError):
-        os.waitpid(pid, os.WNOHANG)
-
-
-def _alive(pid: int, start_time: int | None = None) -> bool:
-    _reap(pid)
-    stat = _proc_stat(pid)
-    if stat is None or stat[0] in ("Z", "X"):
-        return False
-    return start_time is None or int(stat[19]) == start_time
-
-
 def _group_members(pgid: int) -> list[int]:
     """Live processes of a process group (a server's forked workers outlive a killed leader)."""
     members = []
