@@ -68,7 +68,69 @@ def check_texts(
     return [check_text(item, index, chat=chat, blank=blank) for index, item in enumerate(items)]
 
 
+def check_column(
+    values: Iterable[Any], source: str, column: str, *, start: int = 0, chat: bool = True, blank: bool = True
+) -> list:
+    """Every value of one column checked with `check_text`; an error names `source`, the column and the row.
+
+    `start` is the input row of the first value (a shard's rows keep their numbers in the input).
+    Every command reads its texts through here, so every command refuses the same rows the same way.
+    """
+    try:
+        return [check_text(item, start + offset, chat=chat, blank=blank) for offset, item in enumerate(values)]
+    except FacInputError as exc:
+        raise FacInputError(f"{source} column {column!r}: {exc}") from exc
+
+
+def decode_column(dataset, table, column: str) -> list:
+    """The Python values of `column` in a pyarrow `table` read from `dataset`, decoded as `dataset[column]` would.
+
+    A JSON file whose column mixes strings with numbers or nulls is stored as JSON text (the `Json`
+    feature): read raw, the string "a" would be the text '"a"' and the number 5 the text '5'.
+    """
+    values = table.column(column).to_pylist()
+    features = getattr(dataset, "features", None)
+    if features is not None and column in features:
+        return features.decode_column(values, column)
+    return values
+
+
 # ------------------------------------------------------------------ opening
+_TEXT_BUILDERS = ("json", "csv")
+_CHUNK_BYTES = 1 << 20
+
+
+def check_utf8(path: Path) -> None:
+    """FacInputError naming the byte offset (and line) of the first byte that is not UTF-8 in a text data file."""
+    import codecs
+
+    import fsspec
+
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    consumed = lines = 0
+    with fsspec.open(str(path), "rb", compression="infer") as handle:
+        while chunk := handle.read(_CHUNK_BYTES):
+            data = decoder.getstate()[0] + chunk  # the decoder's held-back bytes come first
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                offset = consumed - (len(data) - len(chunk)) + exc.start
+                line = lines + data[: exc.start].count(b"\n") + 1
+                where = " of the decompressed data" if path.suffix in COMPRESSION_SUFFIXES else ""
+                raise FacInputError(
+                    f"{path} is not UTF-8 text: byte {offset}{where} (0x{data[exc.start]:02x}, line {line}) cannot "
+                    "be decoded. Re-encode the file as UTF-8 (e.g. iconv -f latin1 -t utf-8 IN > OUT)."
+                ) from None
+            consumed += len(chunk)
+            lines += chunk.count(b"\n")
+        held = len(decoder.getstate()[0])
+        if held:
+            raise FacInputError(
+                f"{path} is not UTF-8 text: byte {consumed - held} starts a character the file cuts off. "
+                "Re-encode the file as UTF-8."
+            )
+
+
 def _builder(path: Path) -> tuple[str, dict]:
     suffixes = [s for s in path.suffixes if s not in COMPRESSION_SUFFIXES]
     suffix = suffixes[-1] if suffixes else ""
@@ -125,6 +187,8 @@ def open_dataset(spec: str | Path, split: str = "train", *, streaming: bool = Fa
         builder, options = _builder(path)
         if _is_empty_file(path):
             raise FacInputError(f"{path} is empty: there are no rows to read.")
+        if builder in _TEXT_BUILDERS:
+            check_utf8(path)
         try:
             with _quiet_datasets_errors():  # our error below says the same in one line
                 return datasets.load_dataset(
@@ -183,11 +247,19 @@ def open_text_dataset(
     column = pick_text_column(dataset, column, str(spec))
     if len(dataset) == 0:
         raise FacInputError(f"{spec}: the dataset has no rows.")
-    try:
-        check_texts(dataset[column], chat=chat, blank=blank)
-    except FacInputError as exc:
-        raise FacInputError(f"{spec} column {column!r}: {exc}") from exc
+    check_column(_column_values(dataset, column, spec), str(spec), column, chat=chat, blank=blank)
     return dataset, column
+
+
+def _column_values(dataset, column: str, spec) -> list:
+    """`dataset[column]`; a saved or Hub dataset can still hold bytes that are not UTF-8."""
+    try:
+        return list(dataset[column])
+    except UnicodeDecodeError as exc:
+        raise FacInputError(
+            f"{spec} column {column!r} holds text that is not UTF-8 ({exc.reason} at byte {exc.start} of a value). "
+            "Re-encode the data as UTF-8."
+        ) from None
 
 
 def read_texts(

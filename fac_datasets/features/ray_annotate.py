@@ -43,7 +43,7 @@ class ShardWorker:
         for index, start, stop in zip(*(batch.column(c).to_pylist() for c in ("index", "start", "stop")), strict=True):
             spec = ShardSpec(index, start, stop)
             rows = self.source.read(spec)
-            fac, fingerprint = annotate_table(self.annotator, rows, spec, self.batch_size)
+            fac, fingerprint = annotate_table(self.annotator, self.source.texts(rows, spec), spec, self.batch_size)
             out = fac_table(fac) if self.counts_only else _concat_columns(rows, fac_table(fac))
             setup = json.dumps(self.annotator.extractor.backbone.setup.to_dict())
             n = out.num_rows

@@ -17,7 +17,7 @@ from typing import Any
 from fac_datasets.constants import ACTIVATIONS_COLUMN, FEATURES_COLUMN, TOKENS_COLUMN
 from fac_datasets.errors import FacInputError
 from fac_datasets.features.annotator import FeatureAnnotator
-from fac_datasets.inputs import check_text
+from fac_datasets.inputs import check_column, decode_column
 
 FAC_COLUMNS = (FEATURES_COLUMN, ACTIVATIONS_COLUMN, TOKENS_COLUMN)
 
@@ -98,6 +98,20 @@ class RowSource:
             return next(iter(part.with_format("arrow").iter(batch_size=spec.stop - spec.start)))
         return self.dataset.with_format("arrow")[spec.start : spec.stop]
 
+    def values(self, table) -> list:
+        """The text column of a shard's rows, decoded as `dataset[column]` gives it (`inputs.decode_column`)."""
+        try:
+            return decode_column(self.dataset, table, self.column)
+        except UnicodeDecodeError as exc:
+            raise FacInputError(
+                f"{self.name} column {self.column!r} holds text that is not UTF-8 ({exc.reason}). "
+                "Re-encode the data as UTF-8."
+            ) from None
+
+    def texts(self, table, spec: ShardSpec) -> list:
+        """The shard's texts, every row checked as every command checks them (errors name the input and row)."""
+        return check_column(self.values(table), self.name, self.column, start=spec.start)
+
 
 def plan_shards(n_rows: int, shard_size: int) -> list[ShardSpec]:
     return [
@@ -119,15 +133,9 @@ def fingerprint_texts(texts: list) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def annotate_table(annotator: FeatureAnnotator, table, spec: ShardSpec, batch_size: int) -> tuple[dict, str]:
-    """(fac columns, text fingerprint) of one shard, annotated `batch_size` rows per call.
-
-    Rows are checked first, so an error names the row of the input, not of the batch.
-    """
+def annotate_table(annotator: FeatureAnnotator, texts: list, spec: ShardSpec, batch_size: int) -> tuple[dict, str]:
+    """(fac columns, text fingerprint) of one shard's checked `texts` (`RowSource.texts`), `batch_size` per call."""
     column = annotator.config.column
-    texts = table.column(column).to_pylist()
-    for offset, text in enumerate(texts):
-        check_text(text, spec.start + offset)
     fac: dict[str, list] = {name: [] for name in FAC_COLUMNS}
     for start in range(0, len(texts), batch_size):
         for name, values in annotator({column: texts[start : start + batch_size]}).items():

@@ -290,11 +290,11 @@ def _annotate(
                 record = folder.finished(spec)
                 if record is not None:
                     n_resumed += 1
-                    folder.check_fingerprint(record, spec, fingerprint_texts(table.column(source.column).to_pylist()))
+                    folder.check_fingerprint(record, spec, fingerprint_texts(source.values(table)))
                     _resume(record, setups, bar, spec)
                     total = total + FeatureCounts.from_dict(record["counts"])
                     continue
-                fac, fingerprint = annotate_table(annotator, table, spec, config.batch_size)
+                fac, fingerprint = annotate_table(annotator, source.texts(table, spec), spec, config.batch_size)
                 setup = annotator.extractor.backbone.setup.to_dict()
                 keep(ShardResult(spec, fingerprint, fac, table, setup), shard_counts(fac, annotator))
     if n_shards == 0:
@@ -307,14 +307,10 @@ def _scan(source: RowSource, folder: AnnotationFolder, config: StreamingConfig):
     """(spec, finished record or None, fingerprint thunk) per shard, reading rows only where needed."""
     if source.n_rows is not None:
         for spec in plan_shards(source.n_rows, config.shard_size):
-            yield spec, folder.finished(spec), lambda s=spec: fingerprint_texts(_texts(source, source.read(s)))
+            yield spec, folder.finished(spec), lambda s=spec: fingerprint_texts(source.values(source.read(s)))
         return
     for spec, table in source.shards(config.shard_size):  # a streamed input is read once, in order
-        yield spec, folder.finished(spec), lambda t=table: fingerprint_texts(_texts(source, t))
-
-
-def _texts(source: RowSource, table) -> list:
-    return table.column(source.column).to_pylist()
+        yield spec, folder.finished(spec), lambda t=table: fingerprint_texts(source.values(t))
 
 
 def _resume(record: dict, setups: list[dict], bar, spec: ShardSpec) -> None:
