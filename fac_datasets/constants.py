@@ -38,6 +38,11 @@ ANNOTATION_DATA_PATTERN = "shard-{index:05d}.parquet"
 ANNOTATION_SHARDS_DIR = "shards"  # a shard's counts file is written last: it marks the shard finished
 ANNOTATION_SHARD_PATTERN = "shard-{index:05d}.json"
 ANNOTATION_COUNTS_FILENAME = "counts.json"
+# The cache dir (`fac cache info|prune`).
+CACHE_MODELS_DIR = "models"  # dequantized GGUF copies and the unzipped embedder
+CACHE_GENERATIONS_DIR = "generations"  # LLM answers by (model, prompt, params), one sqlite per generator
+GGUF_HASHES_FILENAME = "gguf-sha256.json"  # a GGUF's sha256 by path|size|mtime: hashed once
+GGUF_SOURCE_FILENAME = "fac_source.json"  # in a dequantized copy: which GGUF it came from
 RUN_LOCK_FILENAME = ".fac-run.lock"  # pid + start time of the run writing an output folder
 
 # Report files.

@@ -10,6 +10,7 @@ import typer
 from typer.core import TyperGroup
 
 from fac_datasets.cli import (
+    cache,
     catalog,
     coverage,
     demo,
@@ -59,3 +60,4 @@ app.command("eval-downstream")(downstream.eval_downstream)
 app.command()(hub.push)
 app.add_typer(review.argilla_app, name="argilla")
 app.add_typer(review.review_app, name="review")
+app.add_typer(cache.cache_app, name="cache")

@@ -1,7 +1,9 @@
 """Resolve a backbone spec (`default`, Hub id, local dir, GGUF file) to a folder `from_pretrained` loads.
 
 GGUF files are dequantized once and saved as safetensors in the cache, so every later load
-takes a couple of seconds instead of ~25 s of GGUF conversion.
+takes a couple of seconds instead of ~25 s of GGUF conversion. The copy is keyed by the GGUF's
+sha256 (hashed once per path, size and mtime), so every venv with the same model shares it;
+`fac cache prune` removes copies the current install does not use.
 """
 
 from __future__ import annotations
@@ -10,11 +12,20 @@ import hashlib
 import importlib.util
 import json
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
 from fac_datasets.cache import atomic_dir, cache_root
-from fac_datasets.constants import DEFAULT_MODEL_ID, EMBEDDED_MODEL_GGUF, EMBEDDED_MODEL_PACKAGE, EMBEDDED_MODEL_PIP
+from fac_datasets.constants import (
+    CACHE_MODELS_DIR,
+    DEFAULT_MODEL_ID,
+    EMBEDDED_MODEL_GGUF,
+    EMBEDDED_MODEL_PACKAGE,
+    EMBEDDED_MODEL_PIP,
+    GGUF_HASHES_FILENAME,
+    GGUF_SOURCE_FILENAME,
+)
 from fac_datasets.errors import FacConfigError, FacModelError, FacOfflineError
 
 
@@ -56,17 +67,79 @@ def embedded_gguf_path() -> Path:
     )
 
 
-def _gguf_cache_dir(gguf: Path) -> Path:
+def gguf_sha256(gguf: Path) -> str:
+    """The GGUF file's sha256, hashed once: remembered by (resolved path, size, mtime) in the models cache dir."""
+    stat = gguf.stat()
+    key = f"{gguf.resolve()}|{stat.st_size}|{stat.st_mtime_ns}"
+    known_path = cache_root() / CACHE_MODELS_DIR / GGUF_HASHES_FILENAME
+    try:
+        known = json.loads(known_path.read_text())
+    except (OSError, ValueError):
+        known = {}
+    if isinstance(known, dict) and isinstance(known.get(key), str):
+        return known[key]
+    digest = hashlib.sha256()
+    with gguf.open("rb") as handle:
+        while chunk := handle.read(1 << 24):
+            digest.update(chunk)
+    known = {**(known if isinstance(known, dict) else {}), key: digest.hexdigest()}
+    known_path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = known_path.with_name(f".{known_path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(known, indent=1))
+    os.replace(tmp, known_path)
+    return known[key]
+
+
+def _old_gguf_cache_dir(gguf: Path) -> Path:
+    """Where earlier versions kept a GGUF's dequantized copy: keyed by its path, so one copy per venv."""
     stat = gguf.stat()
     key = hashlib.sha256(f"{gguf.resolve()}|{stat.st_size}|{int(stat.st_mtime)}".encode()).hexdigest()
-    return cache_root() / "models" / f"{gguf.stem}-{key[:12]}"
+    return cache_root() / CACHE_MODELS_DIR / f"{gguf.stem}-{key[:12]}"
+
+
+def gguf_cache_dir(gguf: Path) -> Path:
+    """The dequantized copy of `gguf`: keyed by its content, so the same file in every venv shares one copy."""
+    return cache_root() / CACHE_MODELS_DIR / f"{gguf.stem}-sha256-{gguf_sha256(gguf)[:16]}"
+
+
+def _complete(folder: Path) -> bool:
+    return (folder / "config.json").is_file() and (folder / "model.safetensors").is_file()
+
+
+def _adopt_old_copy(gguf: Path, target: Path) -> bool:
+    """Give a copy made under the old path key its content key (hard links: no second copy, no new conversion).
+
+    The old folder stays, so an older fac-datasets sharing this cache still finds it; `fac cache
+    prune` removes it.
+    """
+    old = _old_gguf_cache_dir(gguf)
+    if not _complete(old):
+        return False
+    with atomic_dir(target) as tmp:
+        for path in sorted(old.rglob("*")):
+            dest = tmp / path.relative_to(old)
+            if path.is_dir():
+                dest.mkdir(parents=True, exist_ok=True)
+                continue
+            try:
+                os.link(path, dest)
+            except OSError:  # a file system without hard links
+                shutil.copy2(path, dest)
+    return _complete(target)
+
+
+def dequantized_copy(gguf: Path) -> Path | None:
+    """The finished dequantized copy of `gguf` in the cache (an old-key copy is moved to its content key), or None."""
+    target = gguf_cache_dir(gguf)
+    return target if _complete(target) or _adopt_old_copy(gguf, target) else None
 
 
 def convert_gguf(gguf: Path) -> Path:
     """Dequantize a GGUF checkpoint once into a safetensors folder in the cache; return it."""
-    target = _gguf_cache_dir(gguf)
-    if (target / "config.json").is_file() and (target / "model.safetensors").is_file():
-        return target
+    found = dequantized_copy(gguf)
+    if found is not None:
+        return found
+    target = gguf_cache_dir(gguf)
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -83,7 +156,8 @@ def convert_gguf(gguf: Path) -> Path:
     with atomic_dir(target) as tmp:
         model.save_pretrained(tmp)
         tokenizer.save_pretrained(tmp)
-        (tmp / "fac_source.json").write_text(json.dumps({"gguf": str(gguf.resolve())}))
+        source = {"gguf": str(gguf.resolve()), "sha256": gguf_sha256(gguf)}
+        (tmp / GGUF_SOURCE_FILENAME).write_text(json.dumps(source))
     return target
 
 
