@@ -38,6 +38,11 @@ ANNOTATION_DATA_PATTERN = "shard-{index:05d}.parquet"
 ANNOTATION_SHARDS_DIR = "shards"  # a shard's counts file is written last: it marks the shard finished
 ANNOTATION_SHARD_PATTERN = "shard-{index:05d}.json"
 ANNOTATION_COUNTS_FILENAME = "counts.json"
+# How a span marks the feature's peak token ("the <<sea>> shore"): catalog spans, explanation prompts, review.
+# Generator prompts never show it (a model copies it into samples); a sample holding it is rejected.
+PEAK_MARK_OPEN = "<<"
+PEAK_MARK_CLOSE = ">>"
+
 # The cache dir (`fac cache info|prune`).
 CACHE_MODELS_DIR = "models"  # dequantized GGUF copies and the unzipped embedder
 CACHE_GENERATIONS_DIR = "generations"  # LLM answers by (model, prompt, params), one sqlite per generator

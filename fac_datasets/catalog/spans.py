@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,7 +24,13 @@ import numpy as np
 
 from fac_datasets.catalog.tables import ContrastPool, TopTable, Windows, uniform
 from fac_datasets.config import SpanConfig
-from fac_datasets.constants import SPAN_SHARD_FORMAT, SPAN_SHARD_FORMAT_VERSION, SPAN_SHARD_PATTERN
+from fac_datasets.constants import (
+    PEAK_MARK_CLOSE,
+    PEAK_MARK_OPEN,
+    SPAN_SHARD_FORMAT,
+    SPAN_SHARD_FORMAT_VERSION,
+    SPAN_SHARD_PATTERN,
+)
 from fac_datasets.errors import FacInputError
 from fac_datasets.features.backbone import ActivationBatch
 from fac_datasets.features.counts import FeatureCounts
@@ -33,7 +40,9 @@ from fac_datasets.inputs import TextInput, open_text_dataset, pick_text_column
 if TYPE_CHECKING:
     import torch
 
-PEAK_MARK = ("<<", ">>")
+PEAK_MARK = (PEAK_MARK_OPEN, PEAK_MARK_CLOSE)
+# A marked peak: the marks around a token that neither starts nor ends with whitespace (`mark_peak` keeps it outside).
+_MARKED_PEAK = re.compile(re.escape(PEAK_MARK_OPEN) + r"(\S(?:[^\n]*?\S)??)" + re.escape(PEAK_MARK_CLOSE))
 _CONTRAST_KEY = -1  # hash key of the contrast pool, apart from every feature id
 _WINDOW_CHUNK = 4096  # candidates per vectorised window gather ([chunk, width, k] temporaries)
 
@@ -90,6 +99,24 @@ class MinedSpans:
     def contrast(self, feature: int) -> list[str]:
         """The windows of those texts (their first content tokens)."""
         return [self.contrast_texts[i] for i in self.contrast_rows(feature)]
+
+
+def split_peak(text: str) -> tuple[str, str, str] | None:
+    """(before, peak token, after) of the first marked peak in `text`, or None when nothing is marked."""
+    found = _MARKED_PEAK.search(text)
+    if found is None:
+        return None
+    return text[: found.start()], found.group(1), text[found.end() :]
+
+
+def strip_peak_marks(text: str) -> str:
+    """`text` with every marked peak unmarked ("the <<sea>> shore" -> "the sea shore"); other << >> stay."""
+    return _MARKED_PEAK.sub(r"\1", text)
+
+
+def has_peak_mark(text: str) -> bool:
+    """`text` holds a marked peak like <<this>> (a generator copied it from a prompt)."""
+    return _MARKED_PEAK.search(text) is not None
 
 
 def mark_peak(before: str, peak: str, after: str) -> str:

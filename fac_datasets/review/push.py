@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 from fac_datasets.config import ArgillaConfig
 from fac_datasets.errors import FacInputError, FacServiceError
-from fac_datasets.review.records import ReviewRecord
+from fac_datasets.review.records import ReviewRecord, markdown_spans
 from fac_datasets.review.schemas import ReviewSchema, differences
 
 if TYPE_CHECKING:
@@ -64,7 +64,9 @@ def to_settings(schema: ReviewSchema, config: ArgillaConfig) -> rg.Settings:
     }
     return rg.Settings(
         guidelines=schema.guidelines,
-        fields=[rg.TextField(f.name, title=f.title, required=f.required, use_markdown=False) for f in schema.fields],
+        fields=[
+            rg.TextField(f.name, title=f.title, required=f.required, use_markdown=f.markdown) for f in schema.fields
+        ],
         questions=questions,
         metadata=[metadata_types[m.kind](m.name, title=m.title) for m in schema.metadata],
         distribution=rg.TaskDistribution(min_submitted=config.min_submitted),
@@ -85,11 +87,17 @@ def describe_remote(dataset: rg.Dataset) -> dict:
     }
 
 
-def _to_argilla(record: ReviewRecord) -> rg.Record:
+def markdown_fields(dataset: rg.Dataset) -> set[str]:
+    """Fields the server renders as Markdown (a dataset made before the spans field was Markdown has none)."""
+    return {f.name for f in dataset.settings.fields if getattr(f, "use_markdown", False)}
+
+
+def _to_argilla(record: ReviewRecord, markdown: set[str]) -> rg.Record:
     import argilla as rg
 
+    fields = {name: markdown_spans(text) if name in markdown else text for name, text in record.fields.items()}
     suggestions = [rg.Suggestion(s.question, s.value, score=s.score, agent=s.agent) for s in record.suggestions]
-    return rg.Record(id=record.id, fields=record.fields, metadata=record.metadata, suggestions=suggestions)
+    return rg.Record(id=record.id, fields=fields, metadata=record.metadata, suggestions=suggestions)
 
 
 @contextmanager
@@ -155,8 +163,9 @@ def push_records(
             settings = to_settings(schema, config)
             dataset = rg.Dataset(name=name, workspace=workspace, settings=settings, client=client).create()
             created, known = True, set()
+        markdown = markdown_fields(dataset)
         with quiet_sdk():
-            dataset.records.log([_to_argilla(record) for record in records])
+            dataset.records.log([_to_argilla(record, markdown) for record in records])
     except ArgillaError as exc:
         if created:  # a dataset this push made and could not fill is not left behind
             with suppress(ArgillaError):

@@ -18,6 +18,7 @@ from typing import Any
 
 from fac_datasets.catalog.catalog import FeatureCatalog
 from fac_datasets.catalog.relevance import relevance_entries
+from fac_datasets.catalog.spans import split_peak
 from fac_datasets.config import ArgillaConfig
 from fac_datasets.constants import (
     CATALOG_DOC_FREQ,
@@ -26,6 +27,8 @@ from fac_datasets.constants import (
     CATALOG_TOKEN_SUMMARY,
     CATALOG_TOP_SPANS,
     CATALOG_VERIFICATION_SCORE,
+    PEAK_MARK_CLOSE,
+    PEAK_MARK_OPEN,
     REVIEW_FIELD_EXPLANATION,
     REVIEW_FIELD_FEATURE,
     REVIEW_FIELD_SAMPLE,
@@ -146,6 +149,42 @@ def spans_text(catalog_row: dict | None, n: int) -> str:
         return ""
     spans = [span["text"].strip() for span in catalog_row[CATALOG_TOP_SPANS][:n]]
     return "\n".join(f"{i}. {span}" for i, span in enumerate(spans, 1))
+
+
+_MARKDOWN_SPECIAL = re.compile(r"([!-/:-@\[-`{-~])")  # ASCII punctuation: CommonMark lets each be backslash-escaped
+_LIST_ITEM = re.compile(r"^(\d+\. )(.*)$")
+
+
+def markdown_escape(text: str) -> str:
+    """`text` shown literally by a Markdown renderer: no HTML tag, emphasis, link or entity survives."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+
+
+def _code(text: str) -> str:
+    """An inline code span holding `text` as is (fenced by more backticks than it contains)."""
+    fence = "`" * (max((len(run) for run in re.findall(r"`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
+
+
+def markdown_spans(text: str) -> str:
+    """The spans field as Markdown: each span escaped, its marked peak in a code span so it shows as <<this>>.
+
+    Shown as plain text, Argilla's UI read a peak like <<b>> as an HTML tag and dropped it; in a code
+    span the token and its marks are shown as they are.
+    """
+    lines = []
+    for line in text.splitlines():
+        item = _LIST_ITEM.match(line)
+        prefix, span = (item.group(1), item.group(2)) if item else ("", line)
+        found = split_peak(span)
+        if found is None:
+            lines.append(prefix + markdown_escape(span))
+            continue
+        before, peak, after = found
+        marked = _code(f"{PEAK_MARK_OPEN}{peak}{PEAK_MARK_CLOSE}")
+        lines.append(prefix + markdown_escape(before) + marked + markdown_escape(after))
+    return "\n".join(lines)
 
 
 def agent_name(name: str) -> str:

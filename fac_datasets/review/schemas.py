@@ -48,9 +48,12 @@ META_SUGGESTED_BY = "suggested_by"
 
 @dataclass(frozen=True)
 class FieldSpec:
+    """A text field; `markdown`: its text is pushed as escaped Markdown (`records.markdown_spans`), else as is."""
+
     name: str
     title: str
     required: bool = True
+    markdown: bool = False
 
 
 @dataclass(frozen=True)
@@ -113,7 +116,7 @@ def samples_schema(task: str) -> ReviewSchema:
         fields=(
             FieldSpec(REVIEW_FIELD_SAMPLE, "Sample"),
             FieldSpec(REVIEW_FIELD_FEATURE, "Target feature"),
-            FieldSpec(REVIEW_FIELD_SPANS, "Where the feature fires most", required=False),
+            FieldSpec(REVIEW_FIELD_SPANS, "Where the feature fires most", required=False, markdown=True),
         ),
         questions=(
             QuestionSpec(REVIEW_QUESTION_EXPRESSES, "Does the sample express this feature?", "label", YES_NO),
@@ -147,7 +150,7 @@ def relevance_schema(task: str, guideline: str | None = None) -> ReviewSchema:
         guidelines=guidelines,
         fields=(
             FieldSpec(REVIEW_FIELD_EXPLANATION, "Feature"),
-            FieldSpec(REVIEW_FIELD_SPANS, "Where it fires most", required=False),
+            FieldSpec(REVIEW_FIELD_SPANS, "Where it fires most", required=False, markdown=True),
         ),
         questions=(
             QuestionSpec(

@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from fac_datasets.catalog.catalog import FeatureCatalog
+from fac_datasets.catalog.spans import has_peak_mark
 from fac_datasets.config import GenerationParams, SynthesisConfig
 from fac_datasets.coverage.compute import MissingFeature
 from fac_datasets.errors import FacGeneratorError
@@ -34,7 +35,7 @@ from fac_datasets.synthesis.generation import Outcome
 from fac_datasets.synthesis.novelty import NEAR_DUPLICATE, NoveltyIndex
 from fac_datasets.synthesis.pairs import select_pair
 from fac_datasets.synthesis.prompts import FeatureBrief, feature_brief, prompt_version
-from fac_datasets.synthesis.sae_filter import sae_filter
+from fac_datasets.synthesis.sae_filter import MARK_COPIED, sae_filter
 from fac_datasets.synthesis.scoring import peak_marked, score_texts
 from fac_datasets.synthesis.tasks import SynthesisTask
 
@@ -341,6 +342,8 @@ class SynthesisLoop:
             record.fired += fires
             record.best_activation = max(record.best_activation, activation)
             accepted, reason = verdict.accepted, verdict.reason
+            if has_peak_mark(outcome.text):  # fires or not, a copied <<mark>> is no sample
+                accepted, reason = False, MARK_COPIED
             duplicate, similarity, _ = self.novelty.is_duplicate(outcome.text)
             if accepted and duplicate:
                 accepted, reason = False, NEAR_DUPLICATE

@@ -1,8 +1,10 @@
 """Chat messages that ask for a sample: the task's system prompt, its few-shot examples, the feature(s).
 
 The feature is described by its explanation, or by its most frequent peak tokens when it has none
-(the reference sent a bare summary and never its spans), plus real top spans with the peak marked.
-A step-2 request adds the contrastive pair. The prompt version (task spec + request template) goes
+(the reference sent a bare summary and never its spans), plus real top spans. The catalog marks a
+span's peak like <<this>>; a generator shown the marks copies them into its samples, so a prompt
+shows each excerpt unmarked with its peak word named after it. A step-2 request adds the
+contrastive pair. The prompt version (task spec + request template) goes
 into every sample's provenance and, through the message text, into every cache key.
 """
 
@@ -13,10 +15,11 @@ from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
 from fac_datasets.catalog.catalog import FeatureCatalog
+from fac_datasets.catalog.spans import split_peak, strip_peak_marks
 from fac_datasets.synthesis.tasks import SynthesisTask
 from fac_datasets.templating import render_template
 
-REQUEST_VERSION = "request-v1"
+REQUEST_VERSION = "request-v2"  # v2: peaks named after the excerpts, never marked in them
 
 
 def prompt_version(task: SynthesisTask) -> str:
@@ -69,12 +72,25 @@ class PairText:
     fallback: bool
 
 
+def shown_span(marked: str) -> dict:
+    """A span as a generator prompt shows it: its text without the peak marks, and the peak word apart."""
+    found = split_peak(marked)
+    return {"text": strip_peak_marks(marked), "peak": found[1] if found else None}
+
+
 def _request(task: SynthesisTask, briefs: Sequence[dict], pair: PairText | None, attempt: int) -> str:
+    features = [{**brief, "spans": [shown_span(span) for span in brief["spans"]]} for brief in briefs]
+    shown_pair = None
+    if pair is not None:
+        good = shown_span(pair.good)
+        shown_pair = {**asdict(pair), "good": good["text"], "peak": good["peak"], "bad": pair.bad}
+        if pair.bad:
+            shown_pair["bad"] = strip_peak_marks(pair.bad)
     return render_template(
         "fac_datasets.synthesis",
         "tasks/request.j2",
-        features=briefs,
-        pair=pair,
+        features=features,
+        pair=shown_pair,
         noun=task.noun,
         attempt=attempt,
     ).strip()

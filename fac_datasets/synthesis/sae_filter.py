@@ -11,6 +11,7 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 NOT_FIRED = "target_not_fired"
+MARK_COPIED = "peak_mark_copied"  # the sample holds a <<peak>> mark copied from a prompt: never training data
 
 
 @dataclass(frozen=True)

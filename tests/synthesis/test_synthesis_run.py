@@ -20,6 +20,7 @@ from synth_setup import (  # noqa: F401
     targets_in,
 )
 
+from fac_datasets.catalog.spans import strip_peak_marks
 from fac_datasets.config import GeneratorConfig, SynthesisConfig
 from fac_datasets.errors import FacConfigError, FacInputError, FacModelError, FacSAEError
 from fac_datasets.features.extractor import load_extractor
@@ -125,7 +126,8 @@ def test_fallback_pair_and_unresponsive_features(chat_server, tmp_path, planted,
     step2 = [
         r["messages"][-1]["content"] for r in chat_server.requests if "Good example" in r["messages"][-1]["content"]
     ]
-    assert any("real data" in q and sea.pair["good_marked"] in q for q in step2)
+    shown = strip_peak_marks(sea.pair["good_marked"])  # prompts show the span unmarked, its peak named apart
+    assert any("real data" in q and shown in q and 'strongly at "sea"' in q for q in step2)
     assert dog.status == "unresponsive" and dog.calls == CONFIG.patience and dog.accepted == 0
     assert result.after.n_covered == 2 and result.report["stop_reason"] == "all features visited"
 

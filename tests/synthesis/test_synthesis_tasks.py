@@ -40,7 +40,8 @@ def test_every_task_renders_both_steps_and_its_examples_parse(name):
     assert task.name in SYNTHESIS_TASKS
     step1 = request_messages(task, [BRIEF], attempt=3)
     step2 = request_messages(task, [BRIEF], pair=PairText("good <<sea>> text", "bad text", False, True))
-    assert step1[0]["role"] == "system" and "<<this>>" in step1[0]["content"]
+    assert step1[0]["role"] == "system" and "followed by the word where it fires" in step1[0]["content"]
+    assert "the sea was   (fires at: sea)" in step1[-1]["content"] and "<<" not in step1[-1]["content"]
     assert "Variation 3" in step1[-1]["content"] and "Good example" not in step1[-1]["content"]
     assert "real data" in step2[-1]["content"] and "does not fire" in step2[-1]["content"]
     assert len(step1) == 2 + 2 * len(task.examples)
