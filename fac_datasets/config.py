@@ -556,11 +556,14 @@ class ArgillaConfig(FacConfig):
     owner: str = "owner"
     """User name of the local stack's owner account (created on first start)."""
 
-    owner_password: str = Field("12345678", min_length=8)
-    """Password of the local owner: a local test value (the stack listens on localhost only)."""
+    owner_password: str | None = Field(None, min_length=8)
+    """Password of the local owner when created; None: ARGILLA_OWNER_PASSWORD, else random (kept per state dir)."""
 
-    owner_api_key: str = Field("owner.apikey.123", min_length=8)
-    """API key of the local owner: what `fac review` uses against the local stack."""
+    owner_api_key: str | None = Field(None, min_length=8)
+    """API key of the local owner when it is created; None: ARGILLA_API_KEY, else random (kept per state dir)."""
+
+    allow_remote: bool = False
+    """Let the local stack listen on a host other than loopback (anyone who reaches it can try the API key)."""
 
     workers: int = Field(1, ge=1)
     """argilla-server background workers (rq) in the local stack."""
@@ -591,6 +594,9 @@ class ArgillaConfig(FacConfig):
 
     rows: Literal["accepted", "all"] = "accepted"
     """Synthesized rows pushed for review: accepted (passed the SAE filter) or all (rejected ones too)."""
+
+    batch_size: int = Field(256, ge=1, le=500)
+    """Records sent per request on push; a push cut off midway says how many batches reached the server."""
 
 
 class HubPushConfig(FacConfig):

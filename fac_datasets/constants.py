@@ -118,7 +118,9 @@ CATALOG_RELEVANCE = "relevance"
 # urllib3<2 and pydantic~=2.9, which clash with ours), its Debian package, its files.
 ARGILLA_SERVER_REQUIREMENTS = ("argilla-server==2.8.0", "osmem-server==0.1.6", "click<8.2", "urllib3<2")
 ARGILLA_SYSTEM_PACKAGES = ("redis-server",)
-ARGILLA_STACK_STATE = "stack.json"  # url, key and ports of the running local stack
+ARGILLA_STACK_STATE = "stack.json"  # url and ports of the running local stack
+ARGILLA_CREDENTIALS = "credentials.json"  # the local owner's API key and password (0600)
+ARGILLA_PASSWORD_ENV = "ARGILLA_OWNER_PASSWORD"  # the local owner's password when `fac argilla up` creates it
 ARGILLA_API_URL_ENV = "ARGILLA_API_URL"
 ARGILLA_API_KEY_ENV = "ARGILLA_API_KEY"
 

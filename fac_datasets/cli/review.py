@@ -51,6 +51,7 @@ def up(
     fresh: bool = config_option(ArgillaConfig, "fresh", "--fresh"),
     start_timeout: float = config_option(ArgillaConfig, "start_timeout", "--start-timeout"),
     workers: int = config_option(ArgillaConfig, "workers", "--workers"),
+    allow_remote: bool = config_option(ArgillaConfig, "allow_remote", "--allow-remote"),
 ) -> None:
     """Start the local Argilla stack (installs argilla-server into its own cached venv on first use)."""
     from fac_datasets.review.stack import ArgillaStack
@@ -64,9 +65,12 @@ def up(
         fresh=fresh,
         start_timeout=start_timeout,
         workers=workers,
+        allow_remote=allow_remote,
     )
     status = ArgillaStack(config, progress=typer.echo).up()
-    typer.echo(f"{ARGILLA_API_URL_ENV}={status.url}\n{ARGILLA_API_KEY_ENV}={status.api_key}")
+    where = f" --state-dir {state_dir}" if state_dir else ""
+    typer.echo(f"{ARGILLA_API_URL_ENV}={status.url}")
+    typer.echo(f"{ARGILLA_API_KEY_ENV}: `fac argilla status --show-key{where}` prints it (fac review finds it itself)")
     typer.echo(f"logs: {status.state_dir / 'run'}   stop: fac argilla down")
 
 
@@ -83,18 +87,26 @@ def down(state_dir: str | None = _state_dir_option()) -> None:
 def status(
     state_dir: str | None = _state_dir_option(),
     as_json: bool = typer.Option(False, "--json", help="Print the status as JSON."),
+    show_key: bool = typer.Option(False, "--show-key", help="Print only the owner's API key (for $(...))."),
 ) -> None:
     """Each component's pid, health and log; exit code 1 unless the whole stack is up."""
+    from fac_datasets.review.credentials import credentials_path
     from fac_datasets.review.stack import ArgillaStack
 
     found = ArgillaStack(ArgillaConfig(state_dir=state_dir)).status()
+    if show_key:
+        if not found.api_key:
+            raise FacConfigError(f"No local Argilla owner in {found.state_dir} yet: start it with `fac argilla up`.")
+        typer.echo(found.api_key)
+        return
     if as_json:
         typer.echo(json.dumps(found.to_dict(), indent=2))
     else:
         for c in found.components:
             state = "healthy" if c.healthy else "running, not answering" if c.running else "stopped"
             typer.echo(f"{c.title:32} {state:24} pid {c.pid or '-':<8} {c.address or '':22} {c.log}")
-        typer.echo(f"{'up' if found.up else 'down'}: {found.url} (API key {found.api_key})")
+        key = f"API key: --show-key, or {credentials_path(found.state_dir)}"
+        typer.echo(f"{'up' if found.up else 'down'}: {found.url} ({key})")
     if not found.up:
         raise typer.Exit(code=1)
 
@@ -138,6 +150,7 @@ def push(
     if_exists: str = config_option(ArgillaConfig, "if_exists", "--if-exists"),
     min_submitted: int = config_option(ArgillaConfig, "min_submitted", "--min-submitted"),
     spans: int = config_option(ArgillaConfig, "spans", "--spans"),
+    batch_size: int = config_option(ArgillaConfig, "batch_size", "--batch-size"),
     url: str | None = _url_option(),
     api_key: str | None = _api_key_option(),
 ) -> None:
@@ -149,7 +162,12 @@ def push(
     from fac_datasets.review.schemas import relevance_schema, samples_schema
 
     config = ArgillaConfig(
-        workspace=workspace, if_exists=if_exists, min_submitted=min_submitted, spans=spans, rows=rows
+        workspace=workspace,
+        if_exists=if_exists,
+        min_submitted=min_submitted,
+        spans=spans,
+        rows=rows,
+        batch_size=batch_size,
     )
     loaded = FeatureCatalog.load(catalog) if catalog is not None else None
     if _kind(kind) == REVIEW_SAMPLES:

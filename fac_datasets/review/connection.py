@@ -44,7 +44,7 @@ def resolve_endpoint(
         return Endpoint(local_url, api_key or local_key, "the local stack (`fac argilla up`)")
     url = url.rstrip("/")
     if not api_key:
-        if url != local_url:
+        if url != local_url or not local_key:
             raise FacConfigError(
                 f"No API key for the Argilla server at {url}: pass --api-key or set {ARGILLA_API_KEY_ENV}."
             )
@@ -83,7 +83,7 @@ def check_server(endpoint: Endpoint) -> dict:
         raise FacServiceError(
             f"The Argilla server at {endpoint.url} refused the API key (HTTP {status}): pass the key of a user "
             f"there with --api-key or {ARGILLA_API_KEY_ENV} (the local stack's owner key is printed by "
-            "`fac argilla status`). Nothing was read or changed."
+            "`fac argilla status --show-key`). Nothing was read or changed."
         )
     if status != 200:
         raise FacServiceError(f"The Argilla server at {endpoint.url} failed GET /api/v1/me (HTTP {status}).")

@@ -31,7 +31,13 @@ from fac_datasets.constants import (
 )
 from fac_datasets.errors import FacInputError, FacServiceError
 from fac_datasets.review.agreement import agreement_report
-from fac_datasets.review.push import describe_remote, find_dataset, quiet_sdk
+from fac_datasets.review.push import (
+    describe_remote,
+    describe_transport_error,
+    find_dataset,
+    quiet_sdk,
+    service_transport_errors,
+)
 from fac_datasets.review.records import SynthesizedSamples, feature_record_id, sample_ids
 from fac_datasets.review.responses import (
     Answer,
@@ -98,6 +104,7 @@ def fetch(client: rg.Argilla, schema: ReviewSchema, name: str, config: ArgillaCo
     from argilla._exceptions import ArgillaError
 
     where = f"{config.workspace}/{name} at {client.api_url}"
+    pulled: list[PulledRecord] = []
     try:
         dataset = find_dataset(client, name, config.workspace)
         if dataset is None:
@@ -108,7 +115,6 @@ def fetch(client: rg.Argilla, schema: ReviewSchema, name: str, config: ArgillaCo
         if found:
             raise FacInputError(f"The Argilla dataset {where} is not a {schema.kind} review: {'; '.join(found)}.")
         users: dict[str, str] = {}
-        pulled = []
         with quiet_sdk():
             for record in dataset.records(with_suggestions=True, with_responses=True):
                 for model in getattr(getattr(record, "_model", None), "responses", None) or []:
@@ -118,6 +124,12 @@ def fetch(client: rg.Argilla, schema: ReviewSchema, name: str, config: ArgillaCo
                         users[uid] = user.username if user is not None else uid
                 suggestions = {s.question_name: s.value for s in record.suggestions}
                 pulled.append(PulledRecord(str(record.id), suggestions, _answers(record, users)))
+    except service_transport_errors() as exc:
+        raise FacServiceError(
+            f"The Argilla server at {client.api_url} stopped answering while {config.workspace}/{name} was read "
+            f"({describe_transport_error(exc)}) after {len(pulled)} records: nothing was written. Pull again once it "
+            "is back."
+        ) from None
     except ArgillaError as exc:
         raise FacServiceError(f"Could not read the Argilla dataset {where}: {exc}") from exc
     return pulled

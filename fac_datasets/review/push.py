@@ -114,6 +114,17 @@ def quiet_sdk() -> Iterator[None]:
         logger.setLevel(level)
 
 
+def service_transport_errors() -> tuple[type[BaseException], ...]:
+    """What a server that dies, drops the connection or times out raises through the SDK (httpx, sockets)."""
+    import httpx
+
+    return (httpx.TransportError, httpx.StreamError, ConnectionError, TimeoutError)
+
+
+def describe_transport_error(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {str(exc).strip() or 'no detail'}"[:200]
+
+
 def find_dataset(client: rg.Argilla, name: str, workspace: str) -> rg.Dataset | None:
     """The dataset `workspace/name`, or None (a missing workspace means no dataset)."""
     with quiet_sdk():
@@ -133,12 +144,13 @@ def push_records(
     import argilla as rg
     from argilla._exceptions import ArgillaError
 
+    transport_errors = service_transport_errors()
     config = config or ArgillaConfig()
     if not records:
         raise FacInputError(f"No records to push to {name}.")
     workspace_name = config.workspace
     where = f"{client.api_url} {workspace_name}/{name}"
-    dataset, created = None, False
+    dataset, created, sent = None, False, 0
     try:
         dataset = find_dataset(client, name, workspace_name)
         if dataset is not None:
@@ -164,11 +176,21 @@ def push_records(
             dataset = rg.Dataset(name=name, workspace=workspace, settings=settings, client=client).create()
             created, known = True, set()
         markdown = markdown_fields(dataset)
+        batch = config.batch_size
         with quiet_sdk():
-            dataset.records.log([_to_argilla(record, markdown) for record in records])
+            for start in range(0, len(records), batch):
+                part = [_to_argilla(record, markdown) for record in records[start : start + batch]]
+                dataset.records.log(part, batch_size=batch)
+                sent = min(start + batch, len(records))
+    except transport_errors as exc:
+        raise FacServiceError(
+            f"The Argilla server at {client.api_url} stopped answering during the push to {workspace_name}/{name} "
+            f"({describe_transport_error(exc)}): {sent} of {len(records)} records reached it. Push again once it is "
+            "back: records are updated by their ids, so the rest are added and none is duplicated."
+        ) from None
     except ArgillaError as exc:
-        if created:  # a dataset this push made and could not fill is not left behind
-            with suppress(ArgillaError):
+        if created and not sent:  # a dataset this push made and could not fill is not left behind
+            with suppress(ArgillaError, *transport_errors):
                 dataset.delete()
         raise FacServiceError(f"Argilla refused the push to {where}: {exc}") from exc
     new = sum(record.id not in known for record in records)

@@ -6,12 +6,15 @@ process's start time, so `down` never signals a process that merely reused the p
 that every port is free before it starts anything, waits for each component's health check, and
 on any failure stops what it started and names the component and its log. The database lives in
 `<state>/data` and is kept between runs (the in-memory search indices are rebuilt from it);
-`fresh=True` starts empty. Linux only (process groups, /proc).
+`fresh=True` starts empty. The state dir is the user's alone (0700; database, logs, pid files and
+stack.json 0600); the owner's key is random per state dir (`review.credentials`), never printed or
+logged. Only loopback hosts unless `allow_remote`. Linux only (process groups, /proc).
 """
 
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import os
 import shutil
@@ -29,16 +32,25 @@ from typing import NamedTuple
 from fac_datasets.cache import cache_root
 from fac_datasets.config import ArgillaConfig
 from fac_datasets.constants import ARGILLA_STACK_STATE
-from fac_datasets.errors import FacServiceError
+from fac_datasets.errors import FacConfigError, FacServiceError
 from fac_datasets.processes import alive as _alive
 from fac_datasets.processes import proc_stat as _proc_stat
 from fac_datasets.processes import start_time as _start_time
+from fac_datasets.review.credentials import (
+    credentials_path,
+    load_credentials,
+    open_private_log,
+    owner_credentials,
+    private_dir,
+    write_private,
+)
 
 Progress = Callable[[str], None]
 
 # Runs the engine shim as __main__ without putting its folder on sys.path (-I: no cwd, no user site).
 _RUN_SHIM = "import runpy, sys; runpy.run_path(sys.argv.pop(1), run_name='__main__')"
 _STOP_GRACE_SECONDS = 10.0
+_PRIVATE_UMASK = 0o077  # what the servers write (database, logs, redis dumps) is the user's alone
 
 
 class Component(NamedTuple):
@@ -75,7 +87,8 @@ class StackStatus:
     """The stack as `status` sees it; `up` is true when every component is healthy."""
 
     url: str
-    api_key: str
+    api_key: str | None
+    """The owner's key (never in `to_dict`: `fac argilla status --show-key` prints it alone)."""
     state_dir: Path
     components: list[ComponentStatus] = field(default_factory=list)
     seconds: float | None = None
@@ -91,7 +104,7 @@ class StackStatus:
     def to_dict(self) -> dict:
         return {
             "url": self.url,
-            "api_key": self.api_key,
+            "credentials": str(credentials_path(self.state_dir)),
             "state_dir": str(self.state_dir),
             "up": self.up,
             "components": [{**c._asdict(), "log": str(c.log)} for c in self.components],
@@ -180,6 +193,14 @@ class ArgillaStack:
         except (OSError, ValueError):
             return None
 
+    @property
+    def api_key(self) -> str | None:
+        """The owner's API key: from the state dir's credentials (an older running stack recorded it in stack.json)."""
+        stored = load_credentials(self.state_dir)
+        if stored is not None:
+            return stored.api_key
+        return (self._state() or {}).get("api_key") or self.config.owner_api_key
+
     def _say(self, message: str) -> None:
         self._progress(f"[{time.monotonic() - self._t0:6.1f}s] {message}")
 
@@ -225,8 +246,7 @@ class ArgillaStack:
                 ComponentStatus(component.name, component.title, pid, running, healthy, where, self.log_path(component))
             )
         url = state["url"] if state else self.url
-        api_key = state["api_key"] if state else self.config.owner_api_key
-        return StackStatus(url, api_key, self.state_dir, components)
+        return StackStatus(url, self.api_key, self.state_dir, components)
 
     # ------------------------------------------------------------ up
     def _server_env_vars(self) -> dict[str, str]:
@@ -248,14 +268,20 @@ class ArgillaStack:
 
     def _spawn(self, component: Component, command: list[str], env: dict[str, str]) -> subprocess.Popen:
         log = self.log_path(component)
-        with log.open("a") as out:
+        with open_private_log(log) as out:
             out.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(command)}\n")
             out.flush()
             process = subprocess.Popen(
-                command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, start_new_session=True
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+                umask=_PRIVATE_UMASK,
             )
         facts = {"pid": process.pid, "start_time": _start_time(process.pid), "command": command}
-        self._pid_path(component).write_text(json.dumps(facts))
+        write_private(self._pid_path(component), json.dumps(facts))
         return process
 
     def _wait_healthy(self, component: Component, process: subprocess.Popen, address: tuple[str, int] | None) -> None:
@@ -279,14 +305,24 @@ class ArgillaStack:
             f"Local Argilla stack: {component.title} {what}; see {log}" + (f" (last lines: {tail})" if tail else "")
         )
 
-    def _run_once(self, name: str, command: list[str], env: dict[str, str]) -> None:
-        """One-shot server commands (migrate, then create the owner or reindex), logged like a component."""
+    def _run_once(self, name: str, command: list[str], env: dict[str, str], secrets: tuple[str, ...] = ()) -> None:
+        """One-shot server commands (migrate, then create the owner or reindex), logged like a component.
+
+        `secrets` (the owner's password and key) are written to the log as ***.
+        """
         log = self.run_dir / f"{name}.log"
-        with log.open("a") as out:
-            out.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {' '.join(command)}\n")
+        shown = " ".join("***" if part in secrets else part for part in command)
+        with open_private_log(log) as out:
+            out.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {shown}\n")
             out.flush()
             result = subprocess.run(
-                command, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT, env=env, timeout=600
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                env=env,
+                timeout=600,
+                umask=_PRIVATE_UMASK,
             )
         if result.returncode != 0:
             raise FacServiceError(
@@ -312,6 +348,7 @@ class ArgillaStack:
         from fac_datasets.review.install import ensure_server_env, ensure_system_packages
 
         self._t0 = time.monotonic()
+        self._check_host()
         current = self.status()
         if current.up:
             state = self._state() or {}
@@ -326,16 +363,27 @@ class ArgillaStack:
         if not current.stopped:
             self._say("some components are down: restarting the stack")
             self.down()
-        self.run_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.state_dir)
+        private_dir(self.run_dir)
         ensure_system_packages(self.config.install_system_packages, self.run_dir / "apt.log", self._say)
         server = ensure_server_env(self._say)
         self._check_ports()
         if self.config.fresh and self.data_dir.exists():
             shutil.rmtree(self.data_dir)
         kept = (self.data_dir / "argilla.db").exists()
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.data_dir)
+        for stored in self.data_dir.glob("argilla.db*"):  # a database made before the stack kept it private
+            stored.chmod(0o600)
         env = self._server_env_vars()
         c = self.config
+        owner = owner_credentials(
+            self.state_dir, c.owner, creating=not kept, api_key=c.owner_api_key, password=c.owner_password
+        )
+        if owner.source == "legacy":
+            self._say(
+                "warning: this database's owner has the old fixed API key; `fac argilla up --fresh` gives it a "
+                "random one"
+            )
         argilla = [str(server.python), "-I", "-c", _RUN_SHIM, str(Path(__file__).with_name("engine_shim.py"))]
         try:
             search = self._spawn(
@@ -354,9 +402,10 @@ class ArgillaStack:
             if kept:  # the search engine is in memory: its indices are rebuilt from the kept database
                 then = ["search-engine", "reindex"]
             else:
-                then = ["database", "users", "create", "--username", c.owner, "--password", c.owner_password]
-                then += ["--role", "owner", "--first-name", c.owner, "--api-key", c.owner_api_key]
-            self._run_once("setup", [*argilla, "--each", "database", "migrate", "--then", *then], env)
+                then = ["database", "users", "create", "--username", c.owner, "--password", owner.password]
+                then += ["--role", "owner", "--first-name", c.owner, "--api-key", owner.api_key]
+            secrets = (owner.password, owner.api_key)
+            self._run_once("setup", [*argilla, "--each", "database", "migrate", "--then", *then], env, secrets)
             self._say(
                 "database migrated, " + ("search indices rebuilt from it" if kept else f"owner {c.owner!r} created")
             )
@@ -374,16 +423,37 @@ class ArgillaStack:
             raise
         state = {
             "url": self.url,
-            "api_key": c.owner_api_key,
             "owner": c.owner,
             **{k: getattr(c, k) for k in ("host", "port", "search_port", "redis_port")},
             "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
         }
-        (self.state_dir / ARGILLA_STACK_STATE).write_text(json.dumps(state, indent=2))
+        write_private(self.state_dir / ARGILLA_STACK_STATE, json.dumps(state, indent=2))
         status = self.status()
         status.seconds = round(time.monotonic() - self._t0, 1)
-        self._say(f"Argilla is up at {self.url} (owner {c.owner}, API key {c.owner_api_key})")
+        self._say(
+            f"Argilla is up at {self.url} (owner {c.owner}; its API key: `fac argilla status --show-key`, "
+            f"or {credentials_path(self.state_dir)})"
+        )
         return status
+
+    def _check_host(self) -> None:
+        """Loopback only, unless the user asked for a remote-reachable stack (then say what that means)."""
+        host = self.config.host
+        try:
+            loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = False
+        if loopback:
+            return
+        if not self.config.allow_remote:
+            raise FacConfigError(
+                f"--host {host} lets other machines reach the local Argilla stack, whose owner key opens every "
+                "dataset: pass --allow-remote as well to mean it, or keep the default --host 127.0.0.1."
+            )
+        self._say(
+            f"warning: the stack listens on {host}: anyone who can reach port {self.config.port} can try the owner's "
+            "API key; keep it secret and firewall the port"
+        )
 
     # ------------------------------------------------------------ down
     def down(self) -> list[str]:
@@ -413,10 +483,11 @@ class ArgillaStack:
         return [component.name for component, _ in targets]
 
 
-def local_endpoint(config: ArgillaConfig | None = None) -> tuple[str, str]:
-    """(url, api key) of the local stack: as recorded by the running stack, else as the config would start it."""
+def local_endpoint(config: ArgillaConfig | None = None) -> tuple[str, str | None]:
+    """(url, api key) of the local stack: as recorded by the running stack, else as the config would start it.
+
+    The key is None when no stack was ever started in that state dir.
+    """
     stack = ArgillaStack(config)
     state = stack._state()
-    if state:
-        return state["url"], state["api_key"]
-    return stack.url, stack.config.owner_api_key
+    return (state["url"] if state else stack.url), stack.api_key

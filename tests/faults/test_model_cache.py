@@ -1,4 +1,4 @@
-"""The dequantized model is keyed by the GGUF's content, and `fac cache info|prune` frees what is unused (issue 17.9)."""
+"""The dequantized model is keyed by the GGUF's content; `fac cache info|prune` frees what is unused (issue 17.9)."""
 
 from __future__ import annotations
 

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import json
-import socket
 from pathlib import Path
+
+from helpers import free_ports  # noqa: F401 - the review tests import it from here
 
 from fac_datasets.catalog.catalog import FeatureCatalog, catalog_features
 from fac_datasets.catalog.relevance import record
@@ -98,15 +99,3 @@ def build_catalog() -> FeatureCatalog:
     enrichment = {f: {"decision": "yes" if f in (11, 12) else "no", "score": 3.5} for f in FEATURES}
     catalog = record(catalog, TASK, "enrichment", enrichment)
     return record(catalog, TASK, "llm", {13: {"decision": "maybe"}, 14: {"decision": "no"}})
-
-
-def free_ports(n: int) -> list[int]:
-    """n distinct ports nothing listens on right now (the OS picks them)."""
-    sockets = [socket.socket() for _ in range(n)]
-    try:
-        for sock in sockets:
-            sock.bind(("127.0.0.1", 0))
-        return [sock.getsockname()[1] for sock in sockets]
-    finally:
-        for sock in sockets:
-            sock.close()

@@ -31,7 +31,7 @@ WORKSPACE = "fac"
 
 def cli(stack, *args: str):
     """`fac review ...` against the test stack, with the server given as options (as a user would)."""
-    options = ["--url", stack.url, "--api-key", stack.config.owner_api_key, "--workspace", WORKSPACE]
+    options = ["--url", stack.url, "--api-key", stack.api_key, "--workspace", WORKSPACE]
     result = CliRunner().invoke(app, [*args, *options])
     return result
 
@@ -188,9 +188,10 @@ def test_a_pushed_record_is_visible_in_the_web_ui(argilla_stack, owner_client, t
     from fac_datasets.review.schemas import samples_schema
 
     samples = open_synthesized(write_run(tmp_path / "run"))
-    result = push_records(
-        owner_client, samples_schema(TASK), sample_records(samples), "ui-check", ArgillaConfig(workspace=WORKSPACE)
-    )
+    records = sample_records(samples, build_catalog())
+    # A peak token that reads as an HTML tag (issue 17.3: "jlLkz<<b>>HYOy" showed as "jlLkz<>HYOy" in bold)
+    records[0].fields["spans"] = "1. jlLkz<<b>>HYOy\n" + records[0].fields["spans"].split("\n", 1)[0].replace("1.", "2.")
+    result = push_records(owner_client, samples_schema(TASK), records, "ui-check", ArgillaConfig(workspace=WORKSPACE))
     add_annotator(owner_client, "erin", WORKSPACE)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     shot = ARTIFACTS / "argilla_annotation_page.png"
@@ -223,6 +224,10 @@ def test_a_pushed_record_is_visible_in_the_web_ui(argilla_stack, owner_client, t
     print(f"UI screenshot: {shot}")
     assert "Does the sample express this feature?" in body
     assert any(r.fields["sample"].splitlines()[1] in body for r in sample_records(samples)), body[:2000]
+    if "jlLkz" in body:  # the first record is the one on screen: its peaks show with their marks
+        assert "jlLkz<<b>>HYOy" in body and "Give me the <<steps>> to set up" in body, body[:2000]
+    else:
+        assert "<<steps>>" in body or "<<numbered>>" in body, body[:2000]
     assert shot.stat().st_size > 10_000
 
 
