@@ -190,7 +190,8 @@ def test_a_pushed_record_is_visible_in_the_web_ui(argilla_stack, owner_client, t
     samples = open_synthesized(write_run(tmp_path / "run"))
     records = sample_records(samples, build_catalog())
     # A peak token that reads as an HTML tag (issue 17.3: "jlLkz<<b>>HYOy" showed as "jlLkz<>HYOy" in bold)
-    records[0].fields["spans"] = "1. jlLkz<<b>>HYOy\n" + records[0].fields["spans"].split("\n", 1)[0].replace("1.", "2.")
+    first_span = records[0].fields["spans"].split("\n", 1)[0]  # "1. Give me the <<steps>> to set up"
+    records[0].fields["spans"] = "1. jlLkz<<b>>HYOy\n" + first_span.replace("1.", "2.", 1)
     result = push_records(owner_client, samples_schema(TASK), records, "ui-check", ArgillaConfig(workspace=WORKSPACE))
     add_annotator(owner_client, "erin", WORKSPACE)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
