@@ -308,22 +308,27 @@ class ArgillaStack:
     def _run_once(self, name: str, command: list[str], env: dict[str, str], secrets: tuple[str, ...] = ()) -> None:
         """One-shot server commands (migrate, then create the owner or reindex), logged like a component.
 
-        `secrets` (the owner's password and key) are written to the log as ***.
+        `secrets` (the owner's password and key) are written to the log as ***, in the command and in
+        its output (`users create` prints the user it made, key included).
         """
         log = self.run_dir / f"{name}.log"
         shown = " ".join("***" if part in secrets else part for part in command)
+        result = subprocess.run(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            env=env,
+            timeout=600,
+            umask=_PRIVATE_UMASK,
+            text=True,
+            errors="replace",
+        )
+        output = result.stdout or ""
+        for secret in secrets:
+            output = output.replace(secret, "***")
         with open_private_log(log) as out:
-            out.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {shown}\n")
-            out.flush()
-            result = subprocess.run(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=out,
-                stderr=subprocess.STDOUT,
-                env=env,
-                timeout=600,
-                umask=_PRIVATE_UMASK,
-            )
+            out.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} {shown}\n{output}")
         if result.returncode != 0:
             raise FacServiceError(
                 f"Local Argilla stack: argilla-server {name} failed (exit code {result.returncode}); see {log} "

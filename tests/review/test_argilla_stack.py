@@ -189,9 +189,9 @@ def test_a_pushed_record_is_visible_in_the_web_ui(argilla_stack, owner_client, t
 
     samples = open_synthesized(write_run(tmp_path / "run"))
     records = sample_records(samples, build_catalog())
-    # A peak token that reads as an HTML tag (issue 17.3: "jlLkz<<b>>HYOy" showed as "jlLkz<>HYOy" in bold)
-    first_span = records[0].fields["spans"].split("\n", 1)[0]  # "1. Give me the <<steps>> to set up"
-    records[0].fields["spans"] = "1. jlLkz<<b>>HYOy\n" + first_span.replace("1.", "2.", 1)
+    for record in records:  # a peak token that reads as an HTML tag (17.3: "jlLkz<<b>>HYOy" showed as "jlLkz<>HYOy")
+        first_span = record.fields["spans"].split("\n", 1)[0]  # e.g. "1. Give me the <<steps>> to set up"
+        record.fields["spans"] = "1. jlLkz<<b>>HYOy\n" + first_span.replace("1.", "2.", 1)
     result = push_records(owner_client, samples_schema(TASK), records, "ui-check", ArgillaConfig(workspace=WORKSPACE))
     add_annotator(owner_client, "erin", WORKSPACE)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
@@ -225,10 +225,9 @@ def test_a_pushed_record_is_visible_in_the_web_ui(argilla_stack, owner_client, t
     print(f"UI screenshot: {shot}")
     assert "Does the sample express this feature?" in body
     assert any(r.fields["sample"].splitlines()[1] in body for r in sample_records(samples)), body[:2000]
-    if "jlLkz" in body:  # the first record is the one on screen: its peaks show with their marks
-        assert "jlLkz<<b>>HYOy" in body and "Give me the <<steps>> to set up" in body, body[:2000]
-    else:
-        assert "<<steps>>" in body or "<<numbered>>" in body, body[:2000]
+    assert "jlLkz<<b>>HYOy" in body, body[:2000]  # the peak token is visible, with its marks
+    catalog_spans = ("Give me the <<steps>> to set up", "explain it like I am <<five>>", "waves of the <<sea>> crash")
+    assert any(span in body for span in catalog_spans), body[:2000]
     assert shot.stat().st_size > 10_000
 
 
