@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 
 from fac_datasets.cache import cache_root
 from fac_datasets.config import GenerationParams, GeneratorConfig
+from fac_datasets.constants import CACHE_GENERATIONS_DIR
 from fac_datasets.errors import FacInputError
 
 Conversation = list[dict[str, Any]]
@@ -83,7 +84,7 @@ def cache_key(generator_id: str, conversation: Conversation, params: GenerationP
 
 def cache_file(generator_id: str, cache_dir: str | Path | None = None) -> Path:
     """The sqlite file of one generator: <cache_dir or cache root/generations>/<sanitized id>/."""
-    root = Path(cache_dir).expanduser() if cache_dir else cache_root() / "generations"
+    root = Path(cache_dir).expanduser() if cache_dir else cache_root() / CACHE_GENERATIONS_DIR
     readable = re.sub(r"[^A-Za-z0-9._-]+", "_", generator_id).strip("._-")[:80]
     digest = hashlib.sha256(generator_id.encode()).hexdigest()[:10]  # ids that sanitize alike stay apart
     return root / f"{readable}-{digest}" / "generations.sqlite3"
