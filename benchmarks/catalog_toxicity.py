@@ -75,18 +75,18 @@ def main() -> None:
     import torch
 
     from fac_datasets.catalog.catalog import FeatureCatalog
-    from fac_datasets.catalog.enrichment import enrich
     from fac_datasets.catalog.explain import explain_features
-    from fac_datasets.catalog.reference import load_reference
     from fac_datasets.catalog.relevance import record
     from fac_datasets.catalog.spans import mine_spans
     from fac_datasets.catalog.verify import verify_features
     from fac_datasets.config import CoverageConfig, GeneratorConfig, RelevanceConfig
     from fac_datasets.coverage.compute import compute_coverage
     from fac_datasets.coverage.mmd import neg_mmd
-    from fac_datasets.coverage.relevance import relevance_from_enrichment
     from fac_datasets.features.extractor import load_extractor
+    from fac_datasets.features.reference import load_reference
     from fac_datasets.generation import load_generator
+    from fac_datasets.relevance.enrichment import enrich
+    from fac_datasets.relevance.resolve import relevance_from_enrichment
 
     torch.set_num_threads(2)
     turns = hh_first_human_turns()

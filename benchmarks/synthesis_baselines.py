@@ -29,9 +29,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from fac_datasets.cli.demo import DEMO_CATEGORIES, mtbench_questions
-from fac_datasets.config import CoverageConfig, GenerationParams, SynthesisConfig
+from fac_datasets.config import CoverageConfig, GenerationParams, RelevanceConfig, SynthesisConfig
 from fac_datasets.coverage.compute import compute_coverage
+from fac_datasets.demo_data import DEMO_CATEGORIES, mtbench_questions
 from fac_datasets.features.counts import FeatureCounts
 from fac_datasets.features.extractor import load_extractor
 from fac_datasets.pipelines.llm import FacGeneratorLLM
@@ -95,9 +95,7 @@ def run_method(name: str, llm, magpie_llm, anchor, current, budget, seed, extrac
     before = {**llm.stats}
     start = time.perf_counter()
     if name == "fac":
-        config = SynthesisConfig(
-            budget=budget, relevance="anchor-support", max_new_tokens=MAX_NEW_TOKENS, seed=seed, max_features=None
-        )
+        config = SynthesisConfig(budget=budget, max_new_tokens=MAX_NEW_TOKENS, seed=seed, max_features=None)
         result = synthesize(
             anchor,
             current,
@@ -108,6 +106,7 @@ def run_method(name: str, llm, magpie_llm, anchor, current, budget, seed, extrac
             out_dir=out / f"fac-budget{budget}-seed{seed}",
             resume=True,
             progress=True,
+            relevance=RelevanceConfig(method="anchor-support"),
         )
         texts = list(result.accepted["sae_text"])
         produced = len(result.dataset)

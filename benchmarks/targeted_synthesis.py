@@ -35,7 +35,6 @@ from shared_data import DAVIDSON
 from synthesis_baselines import first_line, novel_only
 
 from fac_datasets.catalog.build import catalog_from_texts, enrichment_relevance
-from fac_datasets.catalog.relevance import relevant_features
 from fac_datasets.config import CoverageConfig, GenerationParams, GeneratorConfig, SynthesisConfig
 from fac_datasets.coverage.compute import compute_coverage
 from fac_datasets.downstream.data import LabelledTexts, balanced_sample, read_davidson
@@ -43,6 +42,7 @@ from fac_datasets.downstream.toxicity import toxicity_probe
 from fac_datasets.features.counts import FeatureCounts
 from fac_datasets.features.extractor import load_extractor
 from fac_datasets.generation import load_generator
+from fac_datasets.relevance.rule import catalog_relevant
 from fac_datasets.synthesis.api import synthesize
 
 TASK = "toxicity"
@@ -134,7 +134,7 @@ def main() -> None:
         extractor.extract_rows(contrast), extractor.sae.d_sae, extractor.provenance
     )
     catalog, _ = enrichment_relevance(catalog, anchor_counts, contrast_counts, TASK, reference_name="clean tweets")
-    relevant = relevant_features(catalog, TASK)
+    relevant = catalog_relevant(catalog, TASK)
     generator = load_generator("default", GeneratorConfig(cache_dir=str(args.out / "generations")))
     measure = functools.partial(figures, extractor, anchor_rows, anchor_counts, relevant, positives)
     before = measure([], negatives, test)

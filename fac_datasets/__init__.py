@@ -26,7 +26,10 @@ _LAZY = {
     "TopKSAE": "fac_datasets.sae.model",
     "CoverageReport": "fac_datasets.coverage.compute",
     "compute_coverage": "fac_datasets.coverage.compute",
-    "measure_fac": "fac_datasets.coverage.measure",
+    "measure": "fac_datasets.coverage.measure",
+    "resolve_relevance": "fac_datasets.relevance.resolve",
+    "Relevance": "fac_datasets.relevance.resolve",
+    "RelevanceConfig": "fac_datasets.config",
     "AnnotatorConfig": "fac_datasets.config",
     "BackboneConfig": "fac_datasets.config",
     "CoverageConfig": "fac_datasets.config",
@@ -39,6 +42,8 @@ _LAZY = {
 }
 
 
+_RENAMED = {"resolve_relevance": "resolve"}  # public name -> name in its module
+
 __all__ = ["metric_path", *_LAZY]
 
 
@@ -46,7 +51,7 @@ def __getattr__(name: str):  # noqa: ANN202 - module __getattr__
     if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_LAZY[name]), name)
+        return getattr(importlib.import_module(_LAZY[name]), _RENAMED.get(name, name))
     raise AttributeError(f"module 'fac_datasets' has no attribute {name!r}")
 
 

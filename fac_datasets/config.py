@@ -337,10 +337,12 @@ class InterpretConfig(FacConfig):
 
 
 class RelevanceConfig(FacConfig):
-    """Which anchor features count as task-relevant (`fac_datasets.catalog.enrichment`)."""
+    """Which anchor features count as task-relevant (`fac_datasets.relevance.resolve`)."""
 
-    method: Literal["anchor-support", "enrichment", "ids"] = "anchor-support"
-    """anchor-support (every feature active in the anchor), enrichment (vs reference or contrast), ids (a list)."""
+    method: Literal["auto", "anchor-support", "ids", "enrichment", "catalog"] = "auto"
+    """auto: given ids, else the catalog's verdicts for the task, else enrichment vs the contrast set, else (a task
+    named) enrichment vs the reference, else anchor support. Or force one: anchor-support (every feature active in
+    the anchor), ids (a given list), enrichment (vs the contrast set or the reference), catalog (its verdicts)."""
 
     reference: str = "default"
     """Reference stats: 'default' (shipped for the default SAE) or a file written by `fac reference-counts`."""
@@ -360,9 +362,6 @@ class RelevanceConfig(FacConfig):
 
 class SynthesisConfig(FacConfig):
     """How missing relevant features are filled with synthesized samples (`fac_datasets.synthesis`)."""
-
-    relevance: Literal["task", "anchor-support"] = "task"
-    """task: the catalog's verdicts, else enrichment vs the reference stats; anchor-support: every anchor feature."""
 
     max_features: int | None = Field(None, ge=1)
     """Fill only the N missing relevant features with the most anchor support; None: all (never a random fraction)."""

@@ -77,6 +77,7 @@ SAE_TEXT = "sae_text"  # what the SAE read
 RELEVANCE_LABELS = ("yes", "probably", "maybe", "no")
 RELEVANT_LABELS = RELEVANCE_LABELS[:3]
 ANCHOR_COUNTS_FILENAME = "anchor_counts.json"
+ENRICHMENT_FILENAME = "enrichment.json"  # `fac coverage`: z-scores and supports of the enriched features
 DIVERSITY_JSON = "diversity.json"
 DIVERSITY_MARKDOWN = "diversity.md"
 DIVERSITY_PNG = "diversity.png"

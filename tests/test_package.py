@@ -10,7 +10,7 @@ def test_import_is_light_and_exports_resolve():
     code = (
         "import sys, fac_datasets\n"
         "assert 'torch' not in sys.modules, 'import fac_datasets pulled in torch'\n"
-        "from fac_datasets import FeatureAnnotator, FeatureCounts, compute_coverage, measure_fac\n"
+        "from fac_datasets import FeatureAnnotator, FeatureCounts, compute_coverage, measure\n"
         "assert FeatureAnnotator.__module__ == 'fac_datasets.features.annotator'\n"
         "print(fac_datasets.__version__)\n"
     )

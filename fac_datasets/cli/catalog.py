@@ -6,10 +6,10 @@ from pathlib import Path
 
 import typer
 
-from fac_datasets.catalog.reference import DEFAULT_RESERVOIR
 from fac_datasets.cli.options import config_option
 from fac_datasets.config import ExtractorConfig
 from fac_datasets.errors import FacInputError
+from fac_datasets.features.reference import DEFAULT_RESERVOIR
 
 
 def reference_counts(
@@ -31,8 +31,8 @@ def reference_counts(
     """Count features and their activation quantiles on CORPUS: the reference of enrichment and quantile rules."""
     import numpy as np
 
-    from fac_datasets.catalog.reference import build_reference, default_corpus_texts
     from fac_datasets.features.extractor import load_extractor
+    from fac_datasets.features.reference import build_reference, default_corpus_texts
     from fac_datasets.inputs import dataset_name, read_texts
 
     if out.suffix != ".safetensors":

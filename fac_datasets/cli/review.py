@@ -120,12 +120,12 @@ def _kind(kind: str) -> str:
 
 def _relevance_features(catalog, task: str, spec: str) -> list[int]:
     """'relevant' (what the catalog calls relevant to the task now), or interpret's 'all' / 'top:N' / ids."""
-    from fac_datasets.catalog.relevance import relevant_features
-    from fac_datasets.cli.interpret import parse_feature_selection
+    from fac_datasets.catalog.selection import parse_feature_selection
+    from fac_datasets.relevance.rule import catalog_relevant
 
     if spec != "relevant":
         return parse_feature_selection(spec, catalog)
-    ids = relevant_features(catalog, task)
+    ids = catalog_relevant(catalog, task)
     if not ids:
         raise FacInputError(
             f"The catalog calls no feature relevant to {task}: pass --features all, top:N or ids to review others."

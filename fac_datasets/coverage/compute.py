@@ -1,17 +1,18 @@
 """Feature Activation Coverage: which task-relevant anchor features the current data activates.
 
 FAC = |relevant anchor features active in current| / |relevant anchor features|. Relevant
-features are given explicitly (ids or, later, a feature catalog) or, without them, taken as the
-features active in at least `anchor_min_support` anchor samples. With a generic SAE the latter
-is nearly every latent, so FAC then says more about length and size than about the task: the
-report therefore carries tokens per text and a rarefaction curve, and `variants` puts soft
-coverage, token-budget FAC (and, from callers with texts, -MMD to the anchor) next to it.
+features are given explicitly (ids decided by `relevance.resolve`: a catalog, enrichment, a list)
+or, without them, taken as the features active in at least `anchor_min_support` anchor samples.
+With a generic SAE the latter is nearly every latent, so FAC then says more about length and
+size than about the task: the report therefore carries tokens per text and a rarefaction curve,
+and `variants` puts soft coverage, token-budget FAC (and, from `measure`, -MMD to the anchor)
+next to it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
@@ -51,16 +52,20 @@ class CoverageReport:
     activation_rule: str = "any: pooled activation > the extractor threshold"
     variants: dict = field(default_factory=dict)
     missing_details: dict = field(default_factory=dict)  # feature -> explanation, peak tokens, spans (a catalog's)
+    enrichment: dict | None = None  # z-scores and supports when enrichment chose the relevant features
+    anchor_counts: FeatureCounts | None = field(default=None, repr=False, compare=False)  # for plots; not in JSON
 
     @property
     def missing_ids(self) -> list[int]:
         return [m.feature for m in self.missing]
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(replace(self, anchor_counts=None))
+        data.pop("anchor_counts")
+        return data
 
 
-def relevant_features(
+def relevant_set(
     anchor: FeatureCounts, relevant: Iterable[int] | None, min_support: int, description: str | None = None
 ) -> tuple[np.ndarray, str]:
     """The relevant set and a one-line description of where it came from (`description` overrides it)."""
@@ -135,7 +140,7 @@ def _apply_activation_rule(
 ) -> tuple[FeatureCounts, FeatureRows | None, str]:
     """Filter current (and anchor) rows by the activation rule; (anchor counts, current rows, rule)."""
     if config.activation_rule == "quantile" and reference is None:
-        from fac_datasets.catalog.reference import load_reference
+        from fac_datasets.features.reference import load_reference
 
         reference = load_reference("default", anchor.provenance or None)
     elif reference is not None and anchor.provenance:
@@ -173,7 +178,7 @@ def compute_coverage(
 
     `anchor_rows` (the anchor's samples) lets a non-'any' activation rule filter the anchor too;
     `reference` is the `ReferenceStats` of the quantile rule (default: the shipped ones);
-    `relevance` describes explicit `relevant` ids in the report (see `relevance_from_enrichment`).
+    `relevance` describes explicit `relevant` ids in the report (`relevance.resolve` gives both).
     """
     config = config or CoverageConfig()
     if anchor.n_docs == 0:
@@ -187,7 +192,7 @@ def compute_coverage(
     anchor, rows, rule = _apply_activation_rule(anchor, rows, anchor_rows, config, reference, notes)
     counts = FeatureCounts.from_rows(rows, anchor.d_sae, anchor.provenance) if rows is not None else current
     anchor.check_same_setup(counts, "compare anchor and current")
-    relevant_ids, relevance = relevant_features(anchor, relevant, config.anchor_min_support, relevance)
+    relevant_ids, relevance = relevant_set(anchor, relevant, config.anchor_min_support, relevance)
     if relevant_ids.size == 0:
         raise FacInputError(
             f"No relevant features: nothing is active in >= {config.anchor_min_support} anchor samples. "

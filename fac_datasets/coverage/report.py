@@ -9,7 +9,13 @@ from pathlib import Path
 
 import numpy as np
 
-from fac_datasets.constants import COVERAGE_HTML, COVERAGE_JSON, COVERAGE_PNG
+from fac_datasets.constants import (
+    ANCHOR_COUNTS_FILENAME,
+    COVERAGE_HTML,
+    COVERAGE_JSON,
+    COVERAGE_PNG,
+    ENRICHMENT_FILENAME,
+)
 from fac_datasets.coverage.compute import CoverageReport
 from fac_datasets.features.counts import FeatureCounts
 from fac_datasets.templating import render_template
@@ -95,10 +101,14 @@ def render_html(report: CoverageReport, png: bytes, top_missing: int = 50) -> st
     )
 
 
-def write_coverage_report(report: CoverageReport, anchor: FeatureCounts, out_dir: str | Path) -> dict[str, Path]:
-    """Write coverage.json, coverage.png and coverage.html into `out_dir`."""
+def write_coverage_report(
+    report: CoverageReport, anchor: FeatureCounts | None = None, out_dir: str | Path = "."
+) -> dict[str, Path]:
+    """Write coverage.json, coverage.png, coverage.html, the anchor counts (reusable as an anchor) and,
+    when enrichment chose the features, enrichment.json into `out_dir`. `anchor`: default the report's."""
     import matplotlib.pyplot as plt
 
+    anchor = anchor if anchor is not None else report.anchor_counts
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = {"json": out / COVERAGE_JSON, "png": out / COVERAGE_PNG, "html": out / COVERAGE_HTML}
@@ -108,4 +118,26 @@ def write_coverage_report(report: CoverageReport, anchor: FeatureCounts, out_dir
     plt.close(fig)
     paths["png"].write_bytes(png)
     paths["html"].write_text(render_html(report, png), encoding="utf-8")
+    paths["anchor_counts"] = anchor.save(out / ANCHOR_COUNTS_FILENAME)
+    if report.enrichment is not None:
+        paths["enrichment"] = out / ENRICHMENT_FILENAME
+        paths["enrichment"].write_text(json.dumps(report.enrichment))
     return paths
+
+
+def neg_mmd_text(value: float) -> str:
+    """-MMD^2 with its true sign: the unbiased MMD^2 dips below 0 when the sets match, so -MMD^2 can be > 0."""
+    return f"{value:+.4f}"
+
+
+def summary_line(report: CoverageReport) -> str:
+    """The one line `fac coverage` prints: FAC and every variant computed."""
+    variants = report.variants
+    line = f"FAC {report.fac:.4f} ({report.n_covered}/{report.n_relevant} relevant features covered)"
+    line += f"; soft FAC {variants['soft_fac']:.4f} (s={variants['soft_support']})"
+    if variants.get("token_budget"):
+        budget = variants["token_budget"]
+        line += f"; at {budget['tokens']} tokens: FAC {budget['fac_mean']:.4f}, soft {budget['soft_fac_mean']:.4f}"
+    if variants.get("neg_mmd") is not None:
+        line += f"; -MMD^2 to anchor {neg_mmd_text(variants['neg_mmd'])} (higher = closer; see the report)"
+    return line

@@ -23,6 +23,14 @@ from fac_datasets.inputs import TextInput, check_text
 _DEFAULTS = BackboneConfig()
 
 
+class TruncationWarning(UserWarning):
+    """Some texts were cut at max_length tokens; `n_truncated` and `max_length` say how many and where."""
+
+    def __init__(self, message: str, n_truncated: int = 0, max_length: int = 0) -> None:
+        super().__init__(message)
+        self.n_truncated, self.max_length = n_truncated, max_length
+
+
 @dataclass
 class TokenizedText:
     """One input as token ids and a mask of which positions are content (count for features)."""
@@ -253,8 +261,12 @@ class Backbone:
         self.stats.n_truncated += n_truncated
         if n_truncated:
             warnings.warn(
-                f"{n_truncated} of {len(items)} texts were longer than max_length={self.max_length} "
-                "tokens and were truncated.",
+                TruncationWarning(
+                    f"{n_truncated} of {len(items)} texts were longer than max_length={self.max_length} "
+                    "tokens and were truncated.",
+                    n_truncated,
+                    self.max_length,
+                ),
                 stacklevel=2,
             )
         runnable = [i for i, n in enumerate(n_content) if n > 0]

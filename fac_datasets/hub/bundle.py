@@ -132,7 +132,7 @@ def catalog_bundle(folder: Path, staging: Path, config: HubPushConfig) -> Bundle
 
 def sae_bundle(folder: Path, staging: Path, config: HubPushConfig) -> Bundle:
     """The sae-lens files as they are (plus the reference stats when present) and the SAE card."""
-    from fac_datasets.catalog.reference import REFERENCE_FILENAME
+    from fac_datasets.features.reference import REFERENCE_FILENAME
     from fac_datasets.sae.card import TRAINING_RECORD_KEYS, write_sae_card
     from fac_datasets.sae.io import content_hash, load_sae
 

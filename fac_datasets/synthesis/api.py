@@ -1,8 +1,8 @@
 """`synthesize`: anchor + current texts -> the samples that fill the current set's missing relevant features.
 
-Steps: features of both sets with the given extractor; a catalog (given, or mined from the anchor)
-that says which features matter for the task (its relevance verdicts, else enrichment against
-the SAE's reference stats, else anchor support, noted in the report); FAC before; the loop
+Steps: features of both sets with the given extractor; a catalog (given, or mined from the anchor);
+the features that matter for the task from `relevance.resolve` (the catalog's verdicts, else
+enrichment against a contrast set or the SAE's reference stats, else anchor support, noted); FAC before; the loop
 (`loop.py`); FAC after with the accepted samples added; dataset and reports in `out_dir`.
 """
 
@@ -18,12 +18,13 @@ from pathlib import Path
 import numpy as np
 
 from fac_datasets.catalog.catalog import FeatureCatalog
-from fac_datasets.config import CoverageConfig, SynthesisConfig
+from fac_datasets.config import CoverageConfig, RelevanceConfig, SynthesisConfig
 from fac_datasets.coverage.compute import CoverageReport, compute_coverage
-from fac_datasets.errors import FacGeneratorError, FacInputError, FacSAEError
+from fac_datasets.errors import FacGeneratorError, FacInputError
 from fac_datasets.features.counts import FeatureCounts
 from fac_datasets.features.extractor import FeatureExtractor
 from fac_datasets.features.rows import FeatureRows
+from fac_datasets.features.sources import Featurizer, read_features
 from fac_datasets.generation.generator import Generator
 from fac_datasets.inputs import TextInput, check_texts
 from fac_datasets.synthesis import output
@@ -39,6 +40,23 @@ CATALOG_DIR = "catalog"
 CATALOG_WORK_DIR = "catalog.work"
 # Settings that decide where a run stops, not what any feature produces: a resumed run may change them.
 RESUMABLE_SETTINGS = ("budget", "target_fac", "max_features")
+
+
+@dataclass(frozen=True)
+class RelevanceChoice:
+    """How synthesis picks the features to fill (the `fac synthesize --relevance ...` options).
+
+    Attributes:
+        config: the method and enrichment settings (`RelevanceConfig`; default auto).
+        relevant_features: explicit ids (method ids).
+        contrast: a contrast set (texts, a data spec or FeatureCounts) to enrich against instead of general text.
+        contrast_name: how reports name it.
+    """
+
+    config: RelevanceConfig = field(default_factory=RelevanceConfig)
+    relevant_features: Sequence[int] | None = None
+    contrast: object = None
+    contrast_name: str = "contrast set"
 
 
 @dataclass
@@ -107,44 +125,45 @@ def _relevance(
     catalog: FeatureCatalog,
     task: SynthesisTask,
     anchor: FeatureCounts,
-    extractor: FeatureExtractor,
+    choice: RelevanceChoice,
+    featurizer: Featurizer,
     notes: list[str],
-    method: str = SynthesisConfig.default_of("relevance"),
 ) -> tuple[FeatureCatalog, list[int] | None, str, bool]:
-    """(catalog, relevant ids or None for anchor support, description, catalog changed).
+    """(catalog, relevant ids or None for anchor support, description, catalog changed), by `relevance.resolve`.
 
-    In order: the catalog's verdicts for the task, enrichment against the SAE's reference stats, anchor support.
+    An enrichment decision is recorded in the catalog (its verdicts for the task), and only features the
+    catalog has rows for can be synthesized for.
     """
-    from fac_datasets.catalog.relevance import RULE, relevant_features
+    from fac_datasets.catalog.build import record_enrichment
+    from fac_datasets.relevance.resolve import resolve
 
-    name = task.relevance_task
-    support = CoverageConfig.default_of("anchor_min_support")
-    if method == "anchor-support":
-        notes.append(
-            f"Relevance is anchor support >= {support} (asked for): every feature active in the anchor counts, "
-            "not only the task's, so FAC here is close to a vocabulary measure."
-        )
-        return catalog, None, f"anchor support >= {support} (relevance='anchor-support')", False
-    try:
-        ids = relevant_features(catalog, name)
-        return catalog, ids, f"catalog relevance for task {name!r} ({RULE})", False
-    except FacInputError:
-        pass  # no verdicts for this task yet: judge by enrichment
-    from fac_datasets.catalog.build import enrichment_relevance
-    from fac_datasets.catalog.reference import load_reference
-
-    try:
-        reference = load_reference("default", extractor.provenance)
-    except (FacSAEError, FacInputError) as exc:
-        notes.append(
-            f"The catalog has no relevance verdicts for {name!r} and no reference stats fit this SAE ({exc}). "
-            f"Relevant features fall back to anchor support >= {support}: nearly every active latent, so FAC "
-            "says more about size and length than about the task. Judge relevance first (`fac relevance`)."
-        )
-        return catalog, None, f"anchor support >= {support} (no relevance verdicts, no fitting reference stats)", False
-    catalog, result = enrichment_relevance(catalog, anchor, reference.counts, name, reference_name="default reference")
-    ids = relevant_features(catalog, name)
-    return catalog, ids, f"enrichment vs the default reference stats: {result.rule}", True
+    contrast = None
+    if choice.contrast is not None:
+        contrast = read_features(choice.contrast, featurizer, name="contrast").counts
+    relevance = resolve(
+        anchor,
+        choice.config,
+        task=task.relevance_task,
+        ids=choice.relevant_features,
+        catalog=catalog,
+        contrast=contrast,
+        contrast_name=choice.contrast_name,
+    )
+    notes.extend(relevance.notes)
+    description = relevance.description or f"anchor support >= {CoverageConfig.default_of('anchor_min_support')}"
+    changed = relevance.enrichment is not None
+    if changed:
+        catalog = record_enrichment(catalog, task.relevance_task, relevance.enrichment)
+    ids = relevance.ids
+    if ids is not None:
+        outside = [f for f in ids if f not in catalog]
+        if outside:
+            notes.append(
+                f"{len(outside)} relevant features have no row in the catalog (never active in its corpus) "
+                f"and are left out: {outside[:10]}."
+            )
+        ids = [f for f in ids if f in catalog]
+    return catalog, ids, description, changed
 
 
 def _check_out_dir(out_dir: Path, resume: bool) -> None:
@@ -180,9 +199,11 @@ def prepare(
     config: SynthesisConfig,
     out_dir: Path,
     progress: bool,
+    relevance: RelevanceChoice | None = None,
 ) -> Prepared:
     """Features of both sets, the catalog and its relevance for the task, FAC before, the missing features."""
     notes: list[str] = []
+    relevance = relevance or RelevanceChoice()
     provenance, d_sae = extractor.provenance, extractor.sae.d_sae
     catalog, mined_counts = _catalog(catalog, extractor, anchor, out_dir, progress)
     anchor_rows = None
@@ -190,7 +211,9 @@ def prepare(
         anchor_rows = extractor.extract_rows(anchor, progress=progress)
     anchor_counts = mined_counts or FeatureCounts.from_rows(anchor_rows, d_sae, provenance)
     current_rows = extractor.extract_rows(current, progress=progress)
-    catalog, relevant, relevance, changed = _relevance(catalog, task, anchor_counts, extractor, notes, config.relevance)
+    catalog, relevant, relevance, changed = _relevance(
+        catalog, task, anchor_counts, relevance, Featurizer(extractor), notes
+    )
     if relevant is not None and not relevant:
         raise FacInputError(
             f"No feature of the catalog is relevant to task {task.relevance_task!r} ({relevance}): nothing to fill. "
@@ -220,13 +243,15 @@ def synthesize(
     resume: bool = False,
     progress: bool = True,
     on_feature: FeatureCallback | None = None,
+    relevance: RelevanceChoice | RelevanceConfig | None = None,
 ) -> SynthesisResult:
     """Synthesize samples that fill the relevant anchor features `current_texts` lacks.
 
     `catalog` (a FeatureCatalog of this extractor's SAE) names and shows the features; without it one
     is mined from the anchor. `resume=True` continues a killed run in `out_dir`: finished features are
     skipped, accepted samples kept, and the generator cache answers every call made before.
-    `on_feature(record)` is called after each feature is checkpointed.
+    `on_feature(record)` is called after each feature is checkpointed. `relevance` picks the features
+    that count (`relevance.resolve`; default: the catalog's verdicts for the task, else enrichment).
     """
     start = time.perf_counter()
     config = config or SynthesisConfig()
@@ -236,7 +261,9 @@ def synthesize(
     out_dir = Path(out_dir)
     _check_out_dir(out_dir, resume)
     out_dir.mkdir(parents=True, exist_ok=True)
-    prep = prepare(anchor, current, task, extractor, catalog, config, out_dir, progress)
+    if isinstance(relevance, RelevanceConfig):
+        relevance = RelevanceChoice(relevance)
+    prep = prepare(anchor, current, task, extractor, catalog, config, out_dir, progress, relevance)
 
     threshold = effective_threshold(config.filter_threshold, extractor.threshold)
     novelty_threshold = config.minilm_threshold if config.novelty == "minilm" else config.ngram_threshold
@@ -250,6 +277,7 @@ def synthesize(
             "generator": generator.generator_id,
             "provenance": extractor.provenance,
             "config": config.model_dump(exclude=set(RESUMABLE_SETTINGS)),
+            "relevance": prep.relevance,
             "threshold": threshold,
             "missing": prep.before.missing_ids,
             "anchor": _texts_hash(anchor),

@@ -78,7 +78,7 @@ class MetricTable:
 
 def relevant_sets(ann: Annotations, reference) -> tuple[dict[str, list[int] | None], dict[str, dict], list[str]]:
     """Relevant ids per method (None = anchor support, decided inside compute_coverage), descriptions, notes."""
-    from fac_datasets.catalog.enrichment import enrich
+    from fac_datasets.relevance.enrichment import enrich
 
     config = RelevanceConfig()
     anchor = FeatureCounts.from_rows(ann.anchor_rows, ann.d_sae, ann.provenance)
@@ -149,8 +149,8 @@ def subset_metrics(
     """The metric table of `subsets` (rows index the pool annotated in `ann`)."""
     from tqdm.auto import tqdm
 
-    from fac_datasets.catalog.reference import load_reference
     from fac_datasets.coverage.mmd import mmd2_unbiased
+    from fac_datasets.features.reference import load_reference
 
     reference = reference if reference is not None else load_reference("default", ann.provenance)
     anchor = FeatureCounts.from_rows(ann.anchor_rows, ann.d_sae, ann.provenance)

@@ -13,7 +13,7 @@ from fac_datasets.catalog.catalog import FeatureCatalog
 from fac_datasets.catalog.explain import explain_features, parse_explanation, top_tokens_line
 from fac_datasets.catalog.judge import judge_features, parse_decision
 from fac_datasets.catalog.prompts import explain_messages
-from fac_datasets.catalog.relevance import record, relevant_features
+from fac_datasets.catalog.relevance import record
 from fac_datasets.catalog.spans import mine_spans
 from fac_datasets.catalog.tasks import TASKS, load_guideline, task_name
 from fac_datasets.catalog.verify import balanced_accuracy, unmarked, verify_features
@@ -21,6 +21,7 @@ from fac_datasets.config import GeneratorConfig, SpanConfig
 from fac_datasets.errors import FacConfigError, FacInputError
 from fac_datasets.features.extractor import load_extractor
 from fac_datasets.generation import load_generator
+from fac_datasets.relevance.rule import catalog_relevant
 
 TEXTS = [*CORPUS, "Write a poem about the sea.", "Hi there, friend.", "The sea is calm tonight."]
 SPANS = SpanConfig(top_n=4, window_before=3, window_after=1, random_per_feature=4, contrast_reservoir=8, shard_size=4)
@@ -136,16 +137,16 @@ def test_judge_decisions_and_the_combining_rule(catalog, ids, chat_server, gener
 
     everything = {f: {"decision": "yes", "score": 4.2} for f in catalog.feature_ids}
     with_stats = record(catalog, "toxicity", "enrichment", everything)
-    assert relevant_features(with_stats, "toxicity") == catalog.feature_ids
+    assert catalog_relevant(with_stats, "toxicity") == catalog.feature_ids
     with_llm = record(with_stats, "toxicity", "llm", judged)
     vetoed = sorted(f for f in decidable if f % 2)
-    assert relevant_features(with_llm, "toxicity") == sorted(set(catalog.feature_ids) - set(vetoed))
+    assert catalog_relevant(with_llm, "toxicity") == sorted(set(catalog.feature_ids) - set(vetoed))
     human = record(with_llm, "toxicity", "human", {vetoed[0]: {"decision": "probably", "annotator": "a"}})
-    assert vetoed[0] in relevant_features(human, "toxicity")
+    assert vetoed[0] in catalog_relevant(human, "toxicity")
     entry = human.row(vetoed[0])["relevance"]["toxicity"]
     assert entry["method"] == "human" and set(entry["sources"]) == {"human", "llm", "enrichment"}
     with pytest.raises(FacInputError, match="no relevance for task 'helpfulness'.*tasks in this catalog: toxicity"):
-        relevant_features(human, "helpfulness")
+        catalog_relevant(human, "helpfulness")
     with pytest.raises(FacInputError, match="decision must be one of"):
         record(catalog, "toxicity", "llm", {catalog.feature_ids[0]: {"decision": "sure"}})
 

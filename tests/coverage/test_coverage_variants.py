@@ -7,12 +7,12 @@ import json
 import numpy as np
 import pytest
 
-from fac_datasets.catalog.reference import ReferenceStats
 from fac_datasets.config import CoverageConfig
 from fac_datasets.coverage.compute import compute_coverage
 from fac_datasets.coverage.variants import budget_rows, filter_rows, soft_coverage, token_budget_coverage
 from fac_datasets.errors import FacInputError, FacSAEError
 from fac_datasets.features.counts import FeatureCounts
+from fac_datasets.features.reference import ReferenceStats
 from fac_datasets.features.rows import FeatureRows
 
 D = 8
@@ -220,8 +220,8 @@ def _run_coverage(tmp_path, tiny_model_dir, tiny_sae_dir, *options):
 
 @pytest.fixture()
 def tiny_reference(tmp_path, tiny_model_dir, tiny_sae_dir):
-    from fac_datasets.catalog.reference import build_reference
     from fac_datasets.features.extractor import load_extractor
+    from fac_datasets.features.reference import build_reference
 
     extractor = load_extractor(model=str(tiny_model_dir), sae=str(tiny_sae_dir))
     return build_reference(extractor, GENERAL, corpus="general").save(tmp_path / "ref.safetensors")

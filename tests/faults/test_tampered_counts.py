@@ -102,9 +102,9 @@ def test_a_contrast_counts_file_is_checked_too(tmp_path, anchor_counts, texts_fi
 
 
 def test_the_python_api_checks_anchor_counts(anchor_counts, tiny_model_dir, tiny_sae_dir):
-    from fac_datasets.coverage.measure import measure_fac
+    from fac_datasets.coverage.measure import measure
     from fac_datasets.features.extractor import load_extractor
 
     extractor = load_extractor(model=str(tiny_model_dir), sae=str(tiny_sae_dir), threshold=0.5)
     with pytest.raises(FacInputError, match="threshold 0.0.*threshold 0.5"):
-        measure_fac(TEXTS, anchor_counts=FeatureCounts.load(anchor_counts), extractor=extractor)
+        measure(TEXTS, FeatureCounts.load(anchor_counts), features=extractor)

@@ -6,7 +6,7 @@ import datasets
 import pytest
 from helpers import TEXTS
 
-from fac_datasets.coverage.measure import measure_fac
+from fac_datasets.coverage.measure import measure
 from fac_datasets.errors import FacInputError
 from fac_datasets.features.annotator import FeatureAnnotator
 from fac_datasets.features.counts import FeatureCounts
@@ -93,13 +93,13 @@ def test_counts_from_annotated_dataset_match_lists(annotator, disk_dataset):
     assert halves == whole
 
 
-def test_measure_fac_on_texts(annotator):
-    report = measure_fac(TEXTS[:3], TEXTS, extractor=annotator.extractor)
+def test_measure_on_texts(annotator):
+    report = measure(TEXTS[:3], TEXTS, features=annotator.extractor)
     assert 0 < report.fac <= 1
-    full = measure_fac(TEXTS, TEXTS, extractor=annotator.extractor)
+    full = measure(TEXTS, TEXTS, features=annotator.extractor)
     assert full.fac == 1.0
-    with pytest.raises(FacInputError, match="exactly one of references"):
-        measure_fac(TEXTS, extractor=annotator.extractor)
+    with pytest.raises(FacInputError, match="measure needs the anchor"):
+        measure(TEXTS, features=annotator.extractor)
 
 
 def test_num_proc_workers_do_not_hang_after_a_multithreaded_parent(tiny_model_dir, tiny_sae_dir, tmp_path):

@@ -17,10 +17,10 @@ from review_data import ARTIFACTS, TASK, build_catalog, free_ports, sample_rows,
 from typer.testing import CliRunner
 
 from fac_datasets.catalog.catalog import FeatureCatalog
-from fac_datasets.catalog.relevance import relevant_features
 from fac_datasets.cli import app
 from fac_datasets.config import ArgillaConfig
 from fac_datasets.errors import FacServiceError
+from fac_datasets.relevance.rule import catalog_relevant
 from fac_datasets.review.push import find_dataset
 from fac_datasets.review.records import open_synthesized, sample_records
 from fac_datasets.review.stack import ArgillaStack
@@ -133,7 +133,7 @@ def test_push_pull_samples_with_responses_from_the_ui_api(argilla_stack, owner_c
 
 def test_relevance_labels_update_the_catalog_with_provenance(argilla_stack, owner_client, tmp_path):
     catalog_dir = build_catalog().save(tmp_path / "catalog")
-    assert relevant_features(FeatureCatalog.load(catalog_dir), TASK) == [11, 12, 13]
+    assert catalog_relevant(FeatureCatalog.load(catalog_dir), TASK) == [11, 12, 13]
     name = "relevance-roundtrip"
     common = ["--catalog", str(catalog_dir), "--task", TASK, "--dataset", name]
     pushed = cli(argilla_stack, "review", "push", "--kind", "relevance", "--features", "all", *common)
@@ -165,7 +165,7 @@ def test_relevance_labels_update_the_catalog_with_provenance(argilla_stack, owne
     assert pulled.exit_code == 0, pulled.output
     assert "human labels for 2 features" in pulled.output and "tied on [13]" in pulled.output
     updated = FeatureCatalog.load(catalog_dir)
-    assert relevant_features(updated, TASK) == [12, 13, 14]  # 11 vetoed, 14 added by humans
+    assert catalog_relevant(updated, TASK) == [12, 13, 14]  # 11 vetoed, 14 added by humans
     verdict = updated.row(11)["relevance"][TASK]
     assert verdict["method"] == "human" and verdict["decision"] == "no" and not verdict["relevant"]
     human = verdict["sources"]["human"]

@@ -24,7 +24,7 @@ another `FeatureCounts` passed as `reference`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -43,6 +43,7 @@ class EnrichmentResult:
         anchor_doc_freq, reference_doc_freq: their supports (texts in which each is active).
         n_anchor, n_reference: texts counted on each side.
         rule: one line for reports ("enriched vs reference ...: log-odds z >= ..., anchor support >= ...").
+        all_z: [d_sae] z of every feature (a catalog records it as each feature's enrichment score).
     """
 
     features: np.ndarray
@@ -53,6 +54,7 @@ class EnrichmentResult:
     n_anchor: int
     n_reference: int
     rule: str
+    all_z: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def __len__(self) -> int:
         return int(self.features.size)
@@ -126,4 +128,5 @@ def enrich(
         n_anchor=anchor.n_docs,
         n_reference=reference.n_docs,
         rule=rule,
+        all_z=z,
     )

@@ -11,16 +11,16 @@ import numpy as np
 import pytest
 from helpers import TEXTS
 
-from fac_datasets.catalog.reference import (
+from fac_datasets.errors import FacConfigError, FacInputError, FacSAEError
+from fac_datasets.features.counts import FeatureCounts
+from fac_datasets.features.extractor import load_extractor
+from fac_datasets.features.reference import (
     ActivationReservoir,
     ReferenceStats,
     build_reference,
     default_reference_path,
     load_reference,
 )
-from fac_datasets.errors import FacConfigError, FacInputError, FacSAEError
-from fac_datasets.features.counts import FeatureCounts
-from fac_datasets.features.extractor import load_extractor
 from fac_datasets.features.rows import FeatureRows
 
 LEVELS = (0.25, 0.5, 0.75, 0.9)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from fac_datasets.catalog.enrichment import enrich, log_odds_z
 from fac_datasets.config import RelevanceConfig
-from fac_datasets.coverage.relevance import relevance_from_enrichment
 from fac_datasets.errors import FacConfigError, FacInputError
 from fac_datasets.features.counts import FeatureCounts
+from fac_datasets.relevance.enrichment import enrich, log_odds_z
+from fac_datasets.relevance.resolve import relevance_from_enrichment
 
 D = 20
 N_ANCHOR, N_REF = 500, 5000
