@@ -30,7 +30,7 @@ def load_texts(n: int) -> list[str]:
     if ALPACA_EVAL.is_file():
         texts = alpaca_long_outputs()
     else:
-        from fac_datasets.cli.features import DEMO_TEXTS
+        from fac_datasets.demo_data import DEMO_TEXTS
 
         texts = [t * 20 for t in DEMO_TEXTS]
     return (texts * (n // len(texts) + 1))[:n]

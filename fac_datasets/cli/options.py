@@ -72,9 +72,11 @@ class OptionBundle:
 
 
 def _cli_type(annotation: Any) -> Any:
-    """typer has no Literal: a Literal field is a str option (pydantic checks the value)."""
+    """typer has no Literal: a Literal field is a str option (pydantic checks the value); a tuple a list."""
     if typing.get_origin(annotation) is typing.Literal:
         return str
+    if typing.get_origin(annotation) is tuple:  # a repeatable option
+        return list[typing.get_args(annotation)[0]]
     return annotation
 
 
@@ -86,7 +88,11 @@ def config_bundle(config: type[FacConfig], flags: dict[str, str], **overrides: A
         if field in overrides:
             option.default = overrides[field]
         options[field] = (_cli_type(config.model_fields[field].annotation), option)
-    return OptionBundle(options, lambda **values: config(**values))
+
+    def build(**values: Any) -> FacConfig:
+        return config(**{k: tuple(v) if isinstance(v, list) else v for k, v in values.items()})
+
+    return OptionBundle(options, build)
 
 
 def bundled(**bundles: OptionBundle) -> Callable:
