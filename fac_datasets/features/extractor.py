@@ -7,6 +7,7 @@ later stage (annotation, counts, coverage, synthesis filtering) consumes.
 from __future__ import annotations
 
 import copy
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -15,7 +16,7 @@ import torch
 
 from fac_datasets.config import ExtractorConfig
 from fac_datasets.errors import FacConfigError
-from fac_datasets.features.backbone import Backbone, BackboneStats
+from fac_datasets.features.backbone import Backbone, BackboneStats, TruncationWarning
 from fac_datasets.features.hardware import native_bf16
 from fac_datasets.features.rows import FeatureRows
 from fac_datasets.features.sae_spec import check_sae_fits, resolve_sae
@@ -56,8 +57,10 @@ class FeatureExtractor:
         self, backbone: Backbone, sae: TopKSAE, threshold: float = ExtractorConfig.default_of("threshold")
     ) -> None:
         sae.to(backbone.device)
-        check_sae_fits(sae, backbone)
-        backbone.stats = BackboneStats()  # the fit check's sentences are not the user's data
+        with warnings.catch_warnings():  # the fit check's sentences are not the user's data
+            warnings.simplefilter("ignore", TruncationWarning)
+            check_sae_fits(sae, backbone)
+        backbone.stats = BackboneStats()
         self.backbone = backbone
         self.sae = sae
         self.threshold = threshold

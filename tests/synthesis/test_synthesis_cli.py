@@ -49,3 +49,28 @@ def test_fac_synthesize_help_takes_defaults_from_the_config():
     flat = " ".join(result.output.replace("│", " ").split())
     assert "Accepted samples that must fire a feature before it counts as filled" in flat
     assert "--target-fac" in flat and "--resume" in flat
+
+
+def test_fac_synthesize_takes_a_contrast_set(tmp_path, monkeypatch, chat_server, planted):
+    """Issue 17: `synthesize --task` had no --contrast, so task relevance was always enrichment vs general text."""
+    monkeypatch.setenv("FAC_DATASETS_CACHE", str(tmp_path / "cache"))
+    chat_server.reply_text = ScriptedModel(fires=lambda word, step, attempt: step == 2 or attempt == 1)
+    for name, texts in (("anchor", ANCHOR), ("current", CURRENT)):
+        (tmp_path / f"{name}.jsonl").write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+    out = tmp_path / "out"
+    args = ["synthesize", "--anchor", str(tmp_path / "anchor.jsonl"), "--current", str(tmp_path / "current.jsonl")]
+    args += ["--task", "toxicity", "--contrast", str(tmp_path / "current.jsonl"), "--out", str(out)]
+    args += ["--min-z", "0", "--enrichment-min-support", "2", "--budget", "3", "--candidates", "3"]
+    args += ["--generator", f"openai:scripted@{chat_server.base_url}", "--model", str(planted.model_dir)]
+    args += ["--sae", str(planted.sae_dir), "--max-length", str(MAX_LENGTH)]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    report = json.loads((out / "report.json").read_text())
+    assert "enriched vs contrast set current" in report["relevance"]
+    assert not any("against general text" in note for note in report["notes"])
+    from fac_datasets.catalog.catalog import FeatureCatalog
+    from fac_datasets.relevance.rule import catalog_relevant
+
+    relevant = catalog_relevant(FeatureCatalog.load(out / "catalog"), "toxicity")  # enrichment recorded in it
+    assert planted.ids["sea"] in relevant and planted.ids["shore"] in relevant
+    assert report["fac_before"]["n_missing"] > 0
