@@ -1,1 +1,1 @@
-"""Coverage: FAC of current data against an anchor, the evaluate-facing `measure_fac`, and reports."""
+"""Coverage: FAC of current data against an anchor, `measure()` (the one path of CLI, API and evaluate), reports."""
