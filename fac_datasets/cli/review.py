@@ -9,7 +9,13 @@ import typer
 
 from fac_datasets.cli.options import config_option
 from fac_datasets.config import ArgillaConfig
-from fac_datasets.constants import ARGILLA_API_KEY_ENV, ARGILLA_API_URL_ENV, REVIEW_RELEVANCE, REVIEW_SAMPLES
+from fac_datasets.constants import (
+    ARGILLA_API_KEY_ENV,
+    ARGILLA_API_URL_ENV,
+    REVIEW_KINDS,
+    REVIEW_RELEVANCE,
+    REVIEW_SAMPLES,
+)
 from fac_datasets.errors import FacConfigError, FacInputError
 
 argilla_app = typer.Typer(
@@ -113,7 +119,7 @@ def status(
 
 # ------------------------------------------------------------------ fac review
 def _kind(kind: str) -> str:
-    if kind not in (REVIEW_SAMPLES, REVIEW_RELEVANCE):
+    if kind not in REVIEW_KINDS:
         raise FacConfigError(f"--kind {kind!r}: use {_KINDS}.")
     return kind
 

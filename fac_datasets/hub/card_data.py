@@ -325,7 +325,7 @@ def _explainer_models(cells: list[str | None]) -> list[str]:
 
 def catalog_card(catalog, config: HubPushConfig) -> CardPlan:
     """The catalog card's facts from a loaded FeatureCatalog."""
-    from fac_datasets.catalog.relevance import RULE
+    from fac_datasets.relevance.rule import RULE
 
     data, info, provenance = catalog.dataset, catalog.info, catalog.provenance
     explanations = data[CATALOG_EXPLANATION]

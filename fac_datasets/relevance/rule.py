@@ -15,11 +15,10 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 
-from fac_datasets.constants import CATALOG_RELEVANCE
+from fac_datasets.constants import CATALOG_RELEVANCE, RELEVANT_LABELS
 from fac_datasets.errors import FacInputError
 
 SOURCES = ("human", "llm", "enrichment")  # precedence, highest first
-RELEVANT_LABELS = ("yes", "probably", "maybe")
 RULE = (
     "human label > LLM judge > statistical enrichment: the most authoritative source that judged a "
     f"feature decides; labels {'/'.join(RELEVANT_LABELS)} count as relevant"

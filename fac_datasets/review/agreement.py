@@ -12,8 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import Any
 
-from fac_datasets.catalog.relevance import RELEVANT_LABELS
-from fac_datasets.constants import REVIEW_QUESTION_RELEVANT
+from fac_datasets.constants import RELEVANT_LABELS, REVIEW_QUESTION_RELEVANT
 from fac_datasets.review.responses import PulledRecord
 from fac_datasets.review.schemas import ReviewSchema
 

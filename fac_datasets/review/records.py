@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 from fac_datasets.catalog.catalog import FeatureCatalog
-from fac_datasets.catalog.relevance import relevance_entries
 from fac_datasets.catalog.spans import split_peak
 from fac_datasets.config import ArgillaConfig
 from fac_datasets.constants import (
@@ -42,6 +41,7 @@ from fac_datasets.constants import (
     REVIEW_QUESTION_TASK,
 )
 from fac_datasets.errors import FacInputError
+from fac_datasets.relevance.rule import relevance_entries
 from fac_datasets.review import schemas as S
 from fac_datasets.synthesis import records as R
 from fac_datasets.synthesis.sae_filter import NOT_FIRED

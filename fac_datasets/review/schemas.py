@@ -16,8 +16,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
-from fac_datasets.catalog.relevance import RELEVANT_LABELS
 from fac_datasets.constants import (
+    RELEVANCE_LABELS,
     REVIEW_FIELD_EXPLANATION,
     REVIEW_FIELD_FEATURE,
     REVIEW_FIELD_SAMPLE,
@@ -36,7 +36,6 @@ from fac_datasets.constants import (
 from fac_datasets.errors import FacConfigError
 
 YES_NO = ("yes", "no")
-RELEVANCE_LABELS = (*RELEVANT_LABELS, "no")  # the catalog's labels, so a human label is recorded as is
 QUALITY_VALUES = (1, 2, 3, 4, 5)
 # Extra metadata of each kind (beyond feature id, activation, coverage gain, generator).
 META_SAE_FILTER = "sae_filter"

@@ -217,8 +217,8 @@ def test_fac_relevance_enrichment_then_judge(tmp_path, tiny_model_dir, tiny_sae_
 
     from typer.testing import CliRunner
 
-    from fac_datasets.catalog.relevance import relevance_entries
     from fac_datasets.cli import app
+    from fac_datasets.relevance.rule import relevance_entries
 
     monkeypatch.setenv("FAC_DATASETS_CACHE", str(tmp_path / "cache"))
     anchor, contrast = tmp_path / "anchor.jsonl", tmp_path / "contrast.jsonl"

@@ -9,10 +9,9 @@ import pytest
 from review_data import GENERATOR, TASK, build_catalog, free_ports, sample_rows, write_run
 from typer.testing import CliRunner
 
-from fac_datasets.catalog.relevance import RELEVANT_LABELS
 from fac_datasets.cli import app
 from fac_datasets.config import ArgillaConfig
-from fac_datasets.constants import REVIEW_KEEP, REVIEW_REJECT_REASON, REVIEW_STATUS
+from fac_datasets.constants import RELEVANT_LABELS, REVIEW_KEEP, REVIEW_REJECT_REASON, REVIEW_STATUS
 from fac_datasets.errors import FacConfigError, FacInputError, FacServiceError
 from fac_datasets.review.agreement import agreement_report, cohen_kappa, format_agreement
 from fac_datasets.review.connection import check_server, resolve_endpoint
