@@ -27,6 +27,7 @@ from fac_datasets.features.rows import FeatureRows
 from fac_datasets.features.sources import Featurizer, read_features
 from fac_datasets.generation.generator import Generator
 from fac_datasets.inputs import TextInput, check_texts
+from fac_datasets.run_lock import RunLock
 from fac_datasets.synthesis import output
 from fac_datasets.synthesis import records as R
 from fac_datasets.synthesis.checkpoint import Checkpoint, has_checkpoint, load_checkpoint
@@ -260,76 +261,76 @@ def synthesize(
     current = check_texts(current_texts, what="current texts")
     out_dir = Path(out_dir)
     _check_out_dir(out_dir, resume)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    if isinstance(relevance, RelevanceConfig):
-        relevance = RelevanceChoice(relevance)
-    prep = prepare(anchor, current, task, extractor, catalog, config, out_dir, progress, relevance)
+    with RunLock(out_dir, "fac synthesize"):  # a second run into the same folder is refused, naming the pid
+        if isinstance(relevance, RelevanceConfig):
+            relevance = RelevanceChoice(relevance)
+        prep = prepare(anchor, current, task, extractor, catalog, config, out_dir, progress, relevance)
 
-    threshold = effective_threshold(config.filter_threshold, extractor.threshold)
-    novelty_threshold = config.minilm_threshold if config.novelty == "minilm" else config.ngram_threshold
-    novelty = NoveltyIndex(config.novelty, novelty_threshold)
-    novelty.add(anchor, "anchor")
-    novelty.add(current, "current")
-    fingerprint = run_fingerprint(
-        {
-            "task": task.describe(),
-            "prompt_version": prompt_version(task),
-            "generator": generator.generator_id,
-            "provenance": extractor.provenance,
-            "config": config.model_dump(exclude=set(RESUMABLE_SETTINGS)),
-            "relevance": prep.relevance,
-            "threshold": threshold,
-            "missing": prep.before.missing_ids,
-            "anchor": _texts_hash(anchor),
-            "current": _texts_hash(current),
-        }
-    )
-    resuming = resume and has_checkpoint(out_dir)
-    checkpoint = load_checkpoint(out_dir, fingerprint) if resuming else Checkpoint(fingerprint)
-    stats_before, calls_before = generator.stats.to_dict(), checkpoint.calls
-    loop = SynthesisLoop(
-        task,
-        extractor,
-        generator,
-        prep.catalog,
-        prep.plan,
-        config,
-        novelty,
-        threshold,
-        out_dir,
-        checkpoint,
-        progress=progress,
-        on_feature=on_feature,
-    )
-    result = loop.run()
+        threshold = effective_threshold(config.filter_threshold, extractor.threshold)
+        novelty_threshold = config.minilm_threshold if config.novelty == "minilm" else config.ngram_threshold
+        novelty = NoveltyIndex(config.novelty, novelty_threshold)
+        novelty.add(anchor, "anchor")
+        novelty.add(current, "current")
+        fingerprint = run_fingerprint(
+            {
+                "task": task.describe(),
+                "prompt_version": prompt_version(task),
+                "generator": generator.generator_id,
+                "provenance": extractor.provenance,
+                "config": config.model_dump(exclude=set(RESUMABLE_SETTINGS)),
+                "relevance": prep.relevance,
+                "threshold": threshold,
+                "missing": prep.before.missing_ids,
+                "anchor": _texts_hash(anchor),
+                "current": _texts_hash(current),
+            }
+        )
+        resuming = resume and has_checkpoint(out_dir)
+        checkpoint = load_checkpoint(out_dir, fingerprint) if resuming else Checkpoint(fingerprint)
+        stats_before, calls_before = generator.stats.to_dict(), checkpoint.calls
+        loop = SynthesisLoop(
+            task,
+            extractor,
+            generator,
+            prep.catalog,
+            prep.plan,
+            config,
+            novelty,
+            threshold,
+            out_dir,
+            checkpoint,
+            progress=progress,
+            on_feature=on_feature,
+        )
+        result = loop.run()
 
-    accepted = [row[R.SAE_TEXT] for row in result.rows if row[R.ACCEPTED]]
-    after_rows = _concat_rows(prep.current_rows, extractor.extract_rows(accepted))
-    after = compute_coverage(
-        prep.anchor_counts, after_rows, prep.relevant, prep.coverage_config, relevance=prep.relevance
-    )
-    dataset = output.build_dataset(task, result.rows)
-    output.save_dataset(dataset, out_dir / output.DATASET_DIR)
-    generator_stats = {k: v - stats_before.get(k, 0) for k, v in generator.stats.to_dict().items()}
-    report = output.synthesis_report(
-        task=task.describe(),
-        prompt_version=prompt_version(task),
-        generator={"id": generator.generator_id, **generator_stats},
-        provenance=extractor.provenance,
-        relevance=prep.relevance,
-        notes=prep.notes,
-        before=prep.before,
-        after=after,
-        token_budget=prep.coverage_config.token_budget,
-        result=result,
-        calls_before=calls_before,
-        filter_threshold=threshold,
-        novelty=novelty.describe(),
-        config=config,
-        fingerprint=fingerprint,
-        wall_seconds=time.perf_counter() - start,
-    )
-    paths = output.write_report(out_dir, report, output.report_figure_png(after, prep.anchor_counts))
-    if result.error is not None:  # the report holds what was spent and why it stopped; the caller still fails
-        raise FacGeneratorError(f"{result.error} Calls and errors so far: {paths['json']}.")
-    return SynthesisResult(dataset, report, result.records, prep.before, after, out_dir, prep.notes)
+        accepted = [row[R.SAE_TEXT] for row in result.rows if row[R.ACCEPTED]]
+        after_rows = _concat_rows(prep.current_rows, extractor.extract_rows(accepted))
+        after = compute_coverage(
+            prep.anchor_counts, after_rows, prep.relevant, prep.coverage_config, relevance=prep.relevance
+        )
+        dataset = output.build_dataset(task, result.rows)
+        output.save_dataset(dataset, out_dir / output.DATASET_DIR)
+        generator_stats = {k: v - stats_before.get(k, 0) for k, v in generator.stats.to_dict().items()}
+        report = output.synthesis_report(
+            task=task.describe(),
+            prompt_version=prompt_version(task),
+            generator={"id": generator.generator_id, **generator_stats},
+            provenance=extractor.provenance,
+            relevance=prep.relevance,
+            notes=prep.notes,
+            before=prep.before,
+            after=after,
+            token_budget=prep.coverage_config.token_budget,
+            result=result,
+            calls_before=calls_before,
+            filter_threshold=threshold,
+            novelty=novelty.describe(),
+            config=config,
+            fingerprint=fingerprint,
+            wall_seconds=time.perf_counter() - start,
+        )
+        paths = output.write_report(out_dir, report, output.report_figure_png(after, prep.anchor_counts))
+        if result.error is not None:  # the report holds what was spent and why it stopped; the caller still fails
+            raise FacGeneratorError(f"{result.error} Calls and errors so far: {paths['json']}.")
+        return SynthesisResult(dataset, report, result.records, prep.before, after, out_dir, prep.notes)
