@@ -9,10 +9,12 @@ from __future__ import annotations
 import csv
 import gzip
 import json
+import os
 import re
 from pathlib import Path
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
+# FAC_SHARED_DATA points elsewhere when the checkout is not next to shared/ (e.g. a git worktree).
+SHARED_DATA = Path(os.environ.get("FAC_SHARED_DATA", Path(__file__).resolve().parents[2] / "shared" / "data"))
 ALPACA_EVAL = SHARED_DATA / "alpaca_eval_805.jsonl"
 DAVIDSON = SHARED_DATA / "davidson_hate_offensive.csv.gz"
 HH_HARMLESS = SHARED_DATA / "hh_rlhf_harmless_test.jsonl.gz"

@@ -534,6 +534,63 @@ class ValidationConfig(FacConfig):
     """Keep features, embeddings, tags and frozen states of the pools on disk (<cache root>/validation) for reruns."""
 
 
+class NovelSumConfig(FacConfig):
+    """NovelSum (Yang et al., 2025): proximity-weighted, density-aware novelty; defaults of the authors' NovelSelect."""
+
+    neighbors: int = Field(10, ge=1)
+    """Nearest reference neighbours whose mean squared L2 distance gives a text's local density."""
+
+    density_power: float = Field(0.5, ge=0)
+    """Power of the density factor 1 / mean kNN distance (0 ignores density; no reference also ignores it)."""
+
+    distance_power: float = Field(1.0, ge=0)
+    """Power of the proximity weight 1 / rank (0 = plain mean distance)."""
+
+    include_self: bool = True
+    """Keep each text's zero self-distance in its ranked row, as the authors' code does (nearest other gets 1/2)."""
+
+    chunk_rows: int = Field(512, ge=1)
+    """Rows of the N x N distance matrix held at once (memory: chunk_rows x N floats)."""
+
+
+class DCScoreConfig(FacConfig):
+    """DCScore (Zhu et al., 2025): diversity as classification, each text its own class."""
+
+    tau: float = Field(1.0, gt=0)
+    """Softmax temperature over cosine similarities (the authors' default 1)."""
+
+    chunk_rows: int = Field(1024, ge=1)
+    """Rows of the N x N similarity matrix held at once (memory: chunk_rows x N floats)."""
+
+
+class GVendiConfig(FacConfig):
+    """G-Vendi (Jung et al., 2025): Vendi score of a proxy model's randomly projected per-text loss gradients."""
+
+    model: str = BackboneConfig.default_of("model")
+    """Proxy causal LM: 'default' (embedded SmolLM2-135M-Instruct), a local model folder, a .gguf file or a Hub id."""
+
+    blocks: int = Field(1, ge=1)
+    """Gradient restricted to the linear weights (attention and MLP) of the last this many decoder blocks."""
+
+    projection_dim: int = Field(1024, ge=2)
+    """Dimension of the seeded random projection of each gradient."""
+
+    projection: Literal["sparse", "dense"] = "sparse"
+    """sparse: CountSketch (one signed bucket per weight, cheap); dense: Rademacher matrix generated chunk by chunk."""
+
+    seed: int = 0
+    """Seed of the random projection (per weight matrix, so a weight projects the same in every subset)."""
+
+    max_length: int = Field(256, ge=2)
+    """Tokens per text (with the sink token); longer texts are truncated."""
+
+    batch_size: int = Field(8, ge=1)
+    """Texts per forward/backward pass (memory: batch_size x the largest weight matrix of per-text gradients)."""
+
+    chunk_params: int = Field(1 << 16, ge=1)
+    """Dense projection only: weights per generated block of the random matrix (chunk_params x projection_dim)."""
+
+
 class ArgillaConfig(FacConfig):
     """The local Argilla stack (`fac argilla up`) and how review datasets are pushed and pulled (`fac review`)."""
 

@@ -26,7 +26,8 @@ def diversity(
         None,
         "--metrics",
         help="Comma-separated or repeated: fac, distinct_n, ngram_entropy, pos_distinct, pair_cosdist, "
-        "semantic_entropy, vendi (and any registered later); default: all.",
+        "semantic_entropy, vendi, novelsum, dcscore, g_vendi (and any registered later); "
+        "default: all but g_vendi (slow: a proxy model's gradient per text).",
     ),
     out: Path = typer.Option(..., "--out", help="Folder for diversity.json, diversity.md and diversity.png."),
     max_texts: int | None = typer.Option(
@@ -37,13 +38,15 @@ def diversity(
     ),
     seed: int = typer.Option(0, help="Seed of the --max-texts sample."),
     anchor: Path | None = typer.Option(
-        None, "--anchor", help="Anchor data for FAC (same forms as INPUTS); default: all inputs pooled."
+        None,
+        "--anchor",
+        help="Anchor data for FAC and NovelSum's density (same forms as INPUTS); default: all inputs pooled.",
     ),
     anchor_column: str | None = typer.Option(None, "--anchor-column", help="Text column of --anchor."),
     as_json: bool = typer.Option(False, "--json", help="Also print the report as one JSON object."),
 ) -> None:
     """Compute the baseline diversity metrics for several datasets; write a table and a plot."""
-    from fac_datasets.diversity.corpora import read_corpora, set_fac_anchor
+    from fac_datasets.diversity.corpora import read_corpora, set_fac_anchor, set_novelsum_reference
     from fac_datasets.diversity.registry import resolve_metrics
     from fac_datasets.diversity.report import build_report
 
@@ -60,6 +63,8 @@ def diversity(
     corpora, used_columns = read_corpora(inputs, list(text_column or []), max_texts=max_texts, seed=seed, log=log)
     if any(spec.name == "fac" for spec in specs):
         set_fac_anchor(corpora, anchor, anchor_column)
+    if any(spec.name == "novelsum" for spec in specs):
+        set_novelsum_reference(corpora, anchor, anchor_column)
     report = build_report(corpora, specs, used_columns)
     paths = report.write(out)
     if as_json:

@@ -1,11 +1,11 @@
-"""The inputs of `fac diversity` as named corpora, and FAC's anchor for them."""
+"""The inputs of `fac diversity` as named corpora, FAC's anchor and NovelSum's density reference for them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from fac_datasets.diversity.registry import Corpus, pooled_anchor
+from fac_datasets.diversity.registry import Corpus, pooled_anchor, pooled_embeddings
 from fac_datasets.errors import FacInputError
 from fac_datasets.inputs import dataset_name, read_texts
 
@@ -45,3 +45,14 @@ def set_fac_anchor(corpora: list[Corpus], anchor: str | Path | None, column: str
         counts = pooled_anchor([Corpus("anchor", texts)])
     for corpus in corpora:
         corpus.anchor = counts
+
+
+def set_novelsum_reference(corpora: list[Corpus], anchor: str | Path | None, column: str | None) -> None:
+    """NovelSum's density reference for every corpus: the anchor data embedded, or all inputs pooled (as for FAC)."""
+    if anchor is None:
+        reference = pooled_embeddings(corpora)
+    else:
+        _, texts = read_texts(anchor, column, chat=False, blank=False)
+        reference = Corpus("anchor", texts).embeddings
+    for corpus in corpora:
+        corpus.reference_embeddings = reference

@@ -14,7 +14,7 @@ from functools import cached_property
 
 import numpy as np
 
-from fac_datasets.config import CoverageConfig
+from fac_datasets.config import CoverageConfig, DCScoreConfig, GVendiConfig, NovelSumConfig
 from fac_datasets.diversity import ngrams
 from fac_datasets.errors import FacInputError
 
@@ -28,6 +28,7 @@ class Corpus:
     embedder: str = "default"
     source: str | None = None
     anchor: object | None = None  # FeatureCounts FAC is measured against (set by `fac diversity`)
+    reference_embeddings: np.ndarray | None = None  # NovelSum's density reference (set by `fac diversity`)
 
     @cached_property
     def embeddings(self) -> np.ndarray:
@@ -59,6 +60,11 @@ def default_extractor():
     return load_extractor()
 
 
+def pooled_embeddings(corpora: list[Corpus]) -> np.ndarray:
+    """Sentence embeddings of all corpora together: NovelSum's density reference when no --anchor is given."""
+    return np.concatenate([c.embeddings for c in corpora])
+
+
 def pooled_anchor(corpora: list[Corpus]):
     """FeatureCounts of all corpora together: FAC's anchor when no --anchor is given."""
     from fac_datasets.features.counts import FeatureCounts
@@ -77,6 +83,7 @@ class MetricSpec:
     compute: MetricFn
     description: str
     columns: tuple[str, ...] = field(default=())  # what `compute` returns, in table order
+    default: bool = True  # run when no metric is named; False for the expensive ones (asked for by name)
 
 
 METRICS: dict[str, MetricSpec] = {}
@@ -89,9 +96,9 @@ def register_metric(spec: MetricSpec) -> MetricSpec:
 
 
 def resolve_metrics(names: list[str] | None) -> list[MetricSpec]:
-    """Specs for `names` (all registered ones when None), or a FacInputError listing the known names."""
+    """Specs for `names` (the default ones when None), or a FacInputError listing the known names."""
     if not names:
-        return list(METRICS.values())
+        return [spec for spec in METRICS.values() if spec.default]
     unknown = [n for n in names if n not in METRICS]
     if unknown:
         raise FacInputError(f"Unknown metric(s) {', '.join(unknown)}; known: {', '.join(METRICS)}.")
@@ -131,6 +138,25 @@ def _vendi(corpus: Corpus) -> dict[str, float]:
     return {"vendi": vendi_of_embeddings(corpus.embeddings)}
 
 
+def _novelsum(corpus: Corpus) -> dict[str, float]:
+    from fac_datasets.diversity.novelsum import novelsum_of_embeddings
+
+    result = novelsum_of_embeddings(corpus.embeddings, corpus.reference_embeddings)
+    return {"novelsum": result.novelsum}
+
+
+def _dcscore(corpus: Corpus) -> dict[str, float]:
+    from fac_datasets.diversity.dcscore import dcscore_of_embeddings
+
+    return {"dcscore": dcscore_of_embeddings(corpus.embeddings)}
+
+
+def _g_vendi(corpus: Corpus) -> dict[str, float]:
+    from fac_datasets.diversity.g_vendi import g_vendi
+
+    return {"g_vendi": g_vendi(corpus.texts).g_vendi}
+
+
 def _fac(corpus: Corpus) -> dict[str, float]:
     from fac_datasets.coverage.compute import compute_coverage
 
@@ -159,6 +185,29 @@ for _spec in (
         ("semantic_entropy", "meaning_clusters"),
     ),
     MetricSpec("vendi", _vendi, "Vendi score, cosine kernel on MiniLM embeddings (Friedman & Dieng 2023)", ("vendi",)),
+    MetricSpec(
+        "novelsum",
+        _novelsum,
+        "proximity-weighted, density-aware novelty, MiniLM embeddings; density against --anchor or all inputs "
+        f"(Yang et al. 2025; K={NovelSumConfig.default_of('neighbors')}, "
+        f"beta={NovelSumConfig.default_of('density_power')}, alpha={NovelSumConfig.default_of('distance_power')})",
+        ("novelsum",),
+    ),
+    MetricSpec(
+        "dcscore",
+        _dcscore,
+        f"trace of softmax(cos / {DCScoreConfig.default_of('tau')}), MiniLM embeddings (Zhu et al. 2025)",
+        ("dcscore",),
+    ),
+    MetricSpec(
+        "g_vendi",
+        _g_vendi,
+        "Vendi score of projected loss gradients of the embedded SmolLM2 "
+        f"(last {GVendiConfig.default_of('blocks')} block(s), {GVendiConfig.default_of('projection_dim')} dims; "
+        "Jung et al. 2025); slow, run only when named",
+        ("g_vendi",),
+        default=False,
+    ),
     MetricSpec(
         "fac",
         _fac,
