@@ -20,7 +20,18 @@ from helpers import run_python
 from fac_datasets.evaluate_modules import available_modules, metrics_dir, module_path
 
 REPO = Path(__file__).resolve().parents[1]
-OURS = ["distinct_n", "ngram_entropy", "pos_distinct", "pair_cosdist", "semantic_entropy", "vendi"]
+OURS = [
+    "distinct_n",
+    "ngram_entropy",
+    "pos_distinct",
+    "pair_cosdist",
+    "semantic_entropy",
+    "vendi",
+    "novelsum",
+    "dcscore",
+    "g_vendi",
+]
+NEEDS_PROXY_MODEL = ["g_vendi"]  # its doctest loads the embedded SmolLM2: a slow test
 
 
 def test_every_module_folder_is_found_with_its_card():
@@ -173,6 +184,10 @@ def test_model_backed_modules_compute_through_evaluate(tmp_path):
         expected = -(2/3*math.log(2/3) + 1/3*math.log(1/3))
         print("se", se["n_clusters"], round(se["semantic_entropy"], 6) == round(expected, 6))
         print("vendi", round(evaluate.load("vendi").compute(data=["hello there", "hello there"])["vendi"], 6))
+        texts = ["How do I bake bread?", "Give me a bread recipe.", "The stock market fell today.", "Hi!"]
+        ns = evaluate.load("novelsum").compute(data=texts[:3], references=texts * 3, neighbors=2)
+        print("novelsum", ns["n_reference"], ns["density_power"], ns["novelsum"] > 0)
+        print("dcscore", 1.0 < evaluate.load("dcscore").compute(data=texts)["dcscore"] < 4.0)
         try:
             evaluate.load("distinct_n").compute(data=[])
         except FacInputError as exc:
@@ -184,6 +199,8 @@ def test_model_backed_modules_compute_through_evaluate(tmp_path):
     assert "sampled 4 2 True 5" in out
     assert "se 2 True" in out
     assert "vendi 1.0" in out
+    assert "novelsum 4 0.5 True" in out  # duplicates in the reference count once
+    assert "dcscore True" in out
     assert "empty: Got 0 texts" in out
 
 
@@ -235,8 +252,44 @@ def _run_doctests(names: list[str], tmp_path: Path, **env: str) -> dict:
 
 def test_docstring_examples_of_the_baseline_modules_run(tmp_path):
     """evaluate's own habit (tests/test_metric_common.py): every module's examples are doctests."""
-    results = _run_doctests(OURS, tmp_path)
-    assert {name: failed for name, (failed, _) in results.items()} == dict.fromkeys(OURS, 0)
+    names = [n for n in OURS if n not in NEEDS_PROXY_MODEL]
+    results = _run_doctests(names, tmp_path)
+    assert {name: failed for name, (failed, _) in results.items()} == dict.fromkeys(names, 0)
+
+
+@pytest.mark.slow
+def test_docstring_example_of_g_vendi_runs_on_the_embedded_model(tmp_path):
+    results = _run_doctests(NEEDS_PROXY_MODEL, tmp_path, FAC_DATASETS_CACHE=os.environ.get("FAC_DATASETS_CACHE", ""))
+    assert results == {"g_vendi": [0, 3]}
+
+
+def test_new_modules_compute_through_evaluate_and_reject_bad_rows(tmp_path, tiny_model_dir):
+    """G-Vendi on the tiny model, NovelSum's references outside evaluate's row batching, one-line input errors."""
+    code = f"""
+        import fac_datasets, evaluate
+        from fac_datasets.errors import FacInputError
+        g = evaluate.load("g_vendi").compute(
+            data=["the cat sat", "the cat sat", "why is the sky blue?"], model={str(tiny_model_dir)!r}, projection_dim=8
+        )
+        print("g_vendi", g["n_texts"], g["projection_dim"], g["n_params"], 1.0 < g["g_vendi"] <= 2.0 + 1e-9)
+        bad = [("dcscore", ["only one"]), ("novelsum", ["a", None]), ("g_vendi", []), ("dcscore", ["a", 3])]
+        for name, data in bad:
+            try:
+                evaluate.load(name).compute(data=data)
+            except FacInputError as exc:
+                print("error:", exc)
+        try:
+            evaluate.load("novelsum").compute(data=["a b", "c d"], references=["x", 3])
+        except FacInputError as exc:
+            print("error:", exc)
+    """
+    out = run_python(code, tmp_path, offline=True)
+    assert "g_vendi 3 8 9216 True" in out  # the last block of the tiny Llama: 9,216 linear weights
+    assert "error: dcscore.compute data: Got 1 texts: at least 2 texts needed." in out
+    assert "error: novelsum.compute data: Row 1 is None" in out
+    assert "error: g_vendi.compute data: Got 0 texts: at least one text needed." in out
+    assert "error: dcscore.compute data: Row 1 is a int" in out
+    assert "error: novelsum.compute references: Row 1 is a int" in out
 
 
 @pytest.mark.slow

@@ -35,8 +35,11 @@ Returns:
 
 Examples:
     >>> dcscore = evaluate.load("dcscore")
-    >>> dcscore.compute(data=["hello there", "hello there"])
-    {'dcscore': 1.0, 'n_texts': 2, 'tau': 1.0}
+    >>> round(dcscore.compute(data=["hello there", "hello there"])["dcscore"], 6)  # one class
+    1.0
+    >>> result = dcscore.compute(data=["How do I bake bread?", "The stock market fell today."])
+    >>> 1.0 < result["dcscore"] < 2.0, result["n_texts"], result["tau"]
+    (True, 2, 1.0)
 """
 
 

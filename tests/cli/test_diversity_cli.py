@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import datasets
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -129,6 +130,34 @@ def test_registry_takes_new_metrics():
         resolve_metrics(["n_chars"])
 
 
+def test_the_three_newer_metrics_are_listed_and_g_vendi_is_opt_in():
+    help_text = run("--help").output
+    for name in ("novelsum", "dcscore", "g_vendi"):
+        assert name in METRICS and name in help_text
+    assert [s.name for s in resolve_metrics(None)][-3:] == ["novelsum", "dcscore", "fac"]
+    assert "g_vendi" not in [s.name for s in resolve_metrics(None)]
+    assert [s.name for s in resolve_metrics(["g_vendi"])] == ["g_vendi"]
+
+
+def test_novelsum_and_dcscore_rows_from_given_embeddings():
+    """Real metric code on fixed embeddings (set on the corpus, so no embedder is loaded)."""
+    from fac_datasets.diversity.novelsum import novelsum_of_embeddings
+    from fac_datasets.diversity.registry import set_references
+
+    rng = np.random.default_rng(0)
+    a, b, same = Corpus("a", ["x"] * 8), Corpus("b", ["y"] * 8), Corpus("same", ["z"] * 3)
+    a.__dict__["embeddings"], b.__dict__["embeddings"] = rng.normal(size=(8, 5)), rng.normal(size=(8, 5))
+    same.__dict__["embeddings"] = np.tile([1.0, 0.0, 0.0, 0.0, 0.0], (3, 1))
+    specs = resolve_metrics(["novelsum", "dcscore"])
+    set_references([a, b], specs)  # no --anchor: both inputs pooled, like FAC's anchor
+    assert a.reference_embeddings.shape == (16, 5)
+    report = build_report([a, b, same], specs)
+    pooled = np.concatenate([a.embeddings, b.embeddings])
+    assert report.rows[0].values["novelsum"] == pytest.approx(novelsum_of_embeddings(a.embeddings, pooled).novelsum)
+    assert report.rows[2].values == {"novelsum": 0.0, "dcscore": pytest.approx(1.0)}  # no reference: no density
+    assert 1.0 < report.rows[1].values["dcscore"] < 8.0
+
+
 @pytest.mark.slow
 def test_two_real_datasets_with_every_metric(tmp_path):
     out = tmp_path / "out"
@@ -147,8 +176,10 @@ def test_two_real_datasets_with_every_metric(tmp_path):
         "pair_cosdist",
         "semantic_entropy",
         "vendi",
+        "novelsum",
+        "dcscore",
         "fac",
-    ]
+    ]  # every default metric; g_vendi runs only when named
     for row in report["rows"]:
         assert row["n_texts"] == 150 and not row["errors"]
         values = row["values"]
@@ -156,6 +187,7 @@ def test_two_real_datasets_with_every_metric(tmp_path):
         assert 0 < values["pair_cosdist"] < 1.5 and 1 <= values["meaning_clusters"] <= 150
         assert 0 <= values["semantic_entropy"] <= __import__("math").log(150) + 1e-9
         assert 0 < values["fac"] < 1 and values["fac_tokens_per_text"] > 0  # against both inputs pooled
+        assert values["novelsum"] > 0 and 1 <= values["dcscore"] <= 150
     alpaca, hh = report["rows"]
     # hh-rlhf dialogues are long and share their "Human:/Assistant:" frame: lower lexical variety.
     assert (
