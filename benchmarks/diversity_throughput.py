@@ -2,6 +2,11 @@
 estimate behaves against the exact value on 2k texts.
 
     OMP_NUM_THREADS=1 .venv/bin/python benchmarks/diversity_throughput.py [--texts 10000] [--exact-texts 2000]
+    OMP_NUM_THREADS=1 .venv/bin/python benchmarks/diversity_throughput.py --newer [--texts 10000] [--g-vendi-texts 200]
+
+`--newer` times only NovelSum, DCScore (embed + their own step, on --texts) and G-Vendi (a proxy
+model's forward and backward per text, so measured on --g-vendi-texts texts) and writes
+benchmarks/results/diversity_throughput_newer.json.
 
 Texts: a seeded sample of tweets from ../shared/data/davidson_hate_offensive.csv.gz (column
 `tweet`). Model loading is timed apart from computing. The three embedding metrics share one
@@ -22,8 +27,12 @@ from pathlib import Path
 import numpy as np
 from shared_data import DAVIDSON
 
+from fac_datasets.config import GVendiConfig
 from fac_datasets.diversity import ngrams
+from fac_datasets.diversity.dcscore import dcscore_of_embeddings
 from fac_datasets.diversity.embeddings import embed, load_embedder
+from fac_datasets.diversity.g_vendi import g_vendi, load_proxy
+from fac_datasets.diversity.novelsum import novelsum_of_embeddings
 from fac_datasets.diversity.pairwise import mean_pairwise_cosine_distance, sample_indices
 from fac_datasets.diversity.pos import load_tagger, pos_tags
 from fac_datasets.diversity.semantic import semantic_entropy_of_embeddings
@@ -86,6 +95,35 @@ def throughput(texts: list[str]) -> dict:
     }
 
 
+def newer_throughput(texts: list[str], g_vendi_texts: int) -> dict:
+    """NovelSum (density against the texts themselves) and DCScore on all texts; G-Vendi on a prefix."""
+    n = len(texts)
+    _, load_embedder_s = timed(load_embedder)
+    _, load_proxy_s = timed(load_proxy, GVendiConfig.default_of("model"))
+    vectors, embed_s = timed(embed, texts)
+    ns, ns_s = timed(novelsum_of_embeddings, vectors, vectors)
+    dc, dc_s = timed(dcscore_of_embeddings, vectors)
+    few = texts[:g_vendi_texts]
+    gv, gv_s = timed(g_vendi, few)
+    rows = {
+        f"novelsum (embed + {n} x {n} ranked rows + kNN density)": (n, embed_s + ns_s),
+        f"dcscore (embed + {n} x {n} row softmax)": (n, embed_s + dc_s),
+        f"g_vendi (SmolLM2 forward + backward, last block; on {len(few)} texts)": (len(few), gv_s),
+    }
+    return {
+        "n_texts": n,
+        "g_vendi_texts": len(few),
+        "load_seconds": {"minilm": load_embedder_s, "smollm2_proxy": load_proxy_s},
+        "metrics": {name: {"n_texts": k, "seconds": s, "texts_per_s": k / s} for name, (k, s) in rows.items()},
+        "steps_seconds": {
+            "MiniLM embedding": embed_s,
+            "NovelSum (given embeddings)": ns_s,
+            "DCScore (given embeddings)": dc_s,
+        },
+        "values": {"novelsum": ns.novelsum, "dcscore": dc, "g_vendi": gv.g_vendi, "g_vendi_n_params": gv.n_params},
+    }
+
+
 def sampling_error(vectors: np.ndarray, sizes: list[int], seeds: int) -> dict:
     """Sampled estimates use exactly the texts pair_cosdist(sample_size=m, seed=s) would embed."""
     exact = mean_pairwise_cosine_distance(vectors)
@@ -109,11 +147,16 @@ def main() -> None:
     parser.add_argument("--texts", type=int, default=10_000)
     parser.add_argument("--exact-texts", type=int, default=2_000)
     parser.add_argument("--seeds", type=int, default=20)
+    parser.add_argument("--newer", action="store_true", help="Time only NovelSum, DCScore and G-Vendi.")
+    parser.add_argument("--g-vendi-texts", type=int, default=200)
     args = parser.parse_args()
     import torch
 
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     _, texts = read_texts(DAVIDSON, "tweet", chat=False, blank=False, max_texts=args.texts, seed=0)
+    if args.newer:
+        report_newer(texts, args.g_vendi_texts, torch.get_num_threads())
+        return
     result = throughput(texts)
     vectors = result.pop("embeddings")
     sizes = [m for m in (50, 100, 200, 500, 1000) if m < args.exact_texts]
@@ -148,6 +191,26 @@ def main() -> None:
             f"{row['max_abs_error']:>9.4f} {row['max_rel_error']:>8.2%}"
         )
     print(f"\nwrote {OUT}")
+
+
+def report_newer(texts: list[str], g_vendi_texts: int, threads: int) -> None:
+    result = newer_throughput(texts, g_vendi_texts)
+    out = OUT.with_name("diversity_throughput_newer.json")
+    record = {
+        "command": "OMP_NUM_THREADS=1 nice -n 10 .venv/bin/python benchmarks/diversity_throughput.py --newer "
+        f"--texts {len(texts)} --g-vendi-texts {g_vendi_texts}",
+        "data": f"{DAVIDSON.name} column 'tweet', seeded sample (seed 0); G-Vendi on its first {g_vendi_texts}",
+        "machine": {"cpus": os.cpu_count(), "torch_threads": threads, "python": platform.python_version()},
+        "throughput": result,
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=2) + "\n")
+    print("model load: " + ", ".join(f"{k} {v:.1f} s" for k, v in result["load_seconds"].items()))
+    print(f"{'metric':<72} {'texts':>6} {'seconds':>9} {'texts/s':>9}")
+    for name, row in result["metrics"].items():
+        print(f"{name:<72} {row['n_texts']:>6} {row['seconds']:>9.2f} {row['texts_per_s']:>9.2f}")
+    print("steps: " + ", ".join(f"{k} {v:.2f} s" for k, v in result["steps_seconds"].items()))
+    print(f"values: {result['values']}\nwrote {out}")
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ import pytest
 import torch
 
 from fac_datasets.config import DCScoreConfig, GVendiConfig, NovelSumConfig
+from fac_datasets.constants import DEFAULT_MODEL_ID
 from fac_datasets.diversity import g_vendi as gv
 from fac_datasets.diversity.dcscore import dcscore, dcscore_of_embeddings
 from fac_datasets.diversity.novelsum import novelsum, novelsum_of_embeddings
@@ -199,3 +200,23 @@ def test_bad_inputs_are_one_line_errors_naming_the_input(tiny_proxy):
         dcscore([None, "x"])
     with pytest.raises(FacInputError, match="at least neighbors \\+ 1 = 11 distinct reference texts, got 3"):
         novelsum_of_embeddings(np.eye(4), np.eye(3), NovelSumConfig())
+
+
+@pytest.mark.slow
+def test_g_vendi_on_the_embedded_model_ranks_repeats_below_distinct_texts():
+    distinct = [
+        "Write a poem about rain.",
+        "Explain how vaccines work.",
+        "What is the capital of Peru?",
+        "Sort this list in Python: [3, 1, 2].",
+        "Translate 'good morning' into French.",
+        "Give me three tips for sleeping better.",
+        "Why do cats purr?",
+        "Summarise the plot of Hamlet.",
+    ]
+    repeated = distinct[:2] * 4
+    low, high = gv.g_vendi(repeated), gv.g_vendi(distinct)
+    pair = gv.g_vendi_of_gradients(gv.projected_gradients(distinct[:2])[0])
+    assert low.g_vendi == pytest.approx(pair, rel=1e-4)  # repeats add no direction
+    assert 1.0 < low.g_vendi < 2.0 + 1e-6 < high.g_vendi <= 8.0
+    assert high.n_params == 3_538_944 and high.model == DEFAULT_MODEL_ID
