@@ -13,7 +13,7 @@ On CPU (what differs from the paper, which projects the full gradient of a 0.5B 
   delta_t x_t^T over text i's tokens (inputs and output gradients captured by hooks), exact;
 - projection: CountSketch (`sparse`, each weight to one seeded bucket with a seeded sign, an
   unbiased sparse JL transform costing O(params) per text) or a seeded dense Rademacher matrix
-  generated in chunks (`dense`, the paper's kind, ~50x slower here). Each weight matrix has its
+  generated in chunks (`dense`, the paper's kind, far slower on CPU). Each weight matrix has its
   own seed, so a weight projects the same whatever the subset.
 """
 
