@@ -141,15 +141,15 @@ def test_the_three_newer_metrics_are_listed_and_g_vendi_is_opt_in():
 
 def test_novelsum_and_dcscore_rows_from_given_embeddings():
     """Real metric code on fixed embeddings (set on the corpus, so no embedder is loaded)."""
+    from fac_datasets.diversity.corpora import set_novelsum_reference
     from fac_datasets.diversity.novelsum import novelsum_of_embeddings
-    from fac_datasets.diversity.registry import set_references
 
     rng = np.random.default_rng(0)
     a, b, same = Corpus("a", ["x"] * 8), Corpus("b", ["y"] * 8), Corpus("same", ["z"] * 3)
     a.__dict__["embeddings"], b.__dict__["embeddings"] = rng.normal(size=(8, 5)), rng.normal(size=(8, 5))
     same.__dict__["embeddings"] = np.tile([1.0, 0.0, 0.0, 0.0, 0.0], (3, 1))
     specs = resolve_metrics(["novelsum", "dcscore"])
-    set_references([a, b], specs)  # no --anchor: both inputs pooled, like FAC's anchor
+    set_novelsum_reference([a, b], None, None)  # no --anchor: both inputs pooled, like FAC's anchor
     assert a.reference_embeddings.shape == (16, 5)
     report = build_report([a, b, same], specs)
     pooled = np.concatenate([a.embeddings, b.embeddings])
