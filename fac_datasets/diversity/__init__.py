@@ -1,5 +1,6 @@
 """Baseline text-diversity metrics computed next to FAC (distinct-n, n-gram entropy, POS
-distinct-n, pairwise cosine distance, semantic entropy, Vendi score).
+distinct-n, pairwise cosine distance, semantic entropy, Vendi score, NovelSum, DCScore, and
+G-Vendi over a proxy model's projected loss gradients).
 
 Each submodule has one job; heavy libraries (spaCy, sentence-transformers) load only inside
 the functions that need them, so importing this package stays cheap.
