@@ -1,11 +1,11 @@
 """DCScore as an evaluate measurement: a thin shim over fac_datasets.diversity.dcscore."""
 
-import datasets
 import evaluate
 
 from fac_datasets.config import DCScoreConfig
 from fac_datasets.diversity.checks import checked_texts
 from fac_datasets.diversity.dcscore import dcscore
+from fac_datasets.measurement_info import text_measurement_info
 
 _CITATION = """\
 @inproceedings{zhu2025measuring,
@@ -48,13 +48,11 @@ class DCScore(evaluate.Measurement):
     """Trace of the row-softmax of the texts' cosine similarity matrix."""
 
     def _info(self):
-        return evaluate.MeasurementInfo(
-            module_type="measurement",
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features({"data": datasets.Value("string")}),
-            reference_urls=["https://arxiv.org/abs/2502.08512", "https://github.com/BlueWhaleLab/DCScore"],
+        return text_measurement_info(
+            _DESCRIPTION,
+            _CITATION,
+            _KWARGS_DESCRIPTION,
+            ["https://arxiv.org/abs/2502.08512", "https://github.com/BlueWhaleLab/DCScore"],
         )
 
     def compute(self, *, data=None, **kwargs):

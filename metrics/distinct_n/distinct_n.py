@@ -1,9 +1,9 @@
 """Distinct-n as an evaluate measurement: a thin shim over fac_datasets.diversity.ngrams."""
 
-import datasets
 import evaluate
 
 from fac_datasets.diversity.ngrams import distinct_n
+from fac_datasets.measurement_info import text_measurement_info
 
 _CITATION = """\
 @inproceedings{li-etal-2016-diversity,
@@ -47,13 +47,8 @@ class DistinctN(evaluate.Measurement):
     """Unique / total n-grams of a list of texts."""
 
     def _info(self):
-        return evaluate.MeasurementInfo(
-            module_type="measurement",
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features({"data": datasets.Value("string")}),
-            reference_urls=["https://aclanthology.org/N16-1014/"],
+        return text_measurement_info(
+            _DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, ["https://aclanthology.org/N16-1014/"]
         )
 
     def _compute(self, data, n=(1, 2), tokenizer="word", aggregate="corpus"):

@@ -1,11 +1,11 @@
 """G-Vendi as an evaluate measurement: a thin shim over fac_datasets.diversity.g_vendi."""
 
-import datasets
 import evaluate
 
 from fac_datasets.config import GVendiConfig
 from fac_datasets.diversity.checks import checked_texts
 from fac_datasets.diversity.g_vendi import g_vendi
+from fac_datasets.measurement_info import text_measurement_info
 
 _CITATION = """\
 @article{jung2025prismatic,
@@ -51,14 +51,7 @@ class GVendi(evaluate.Measurement):
     """Effective number of distinct gradient directions of the texts under a proxy model."""
 
     def _info(self):
-        return evaluate.MeasurementInfo(
-            module_type="measurement",
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features({"data": datasets.Value("string")}),
-            reference_urls=["https://arxiv.org/abs/2505.20161"],
-        )
+        return text_measurement_info(_DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, ["https://arxiv.org/abs/2505.20161"])
 
     def compute(self, *, data=None, **kwargs):
         """Rows are checked here, before evaluate's batching (which casts 3 to "3" and fails on None)."""

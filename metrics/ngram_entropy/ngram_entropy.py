@@ -2,10 +2,10 @@
 
 import math
 
-import datasets
 import evaluate
 
 from fac_datasets.diversity.ngrams import ngram_entropy
+from fac_datasets.measurement_info import text_measurement_info
 
 _CITATION = """\
 @inproceedings{zhang2018generating,
@@ -45,14 +45,7 @@ class NgramEntropy(evaluate.Measurement):
     """Entropy of the n-gram distribution of a list of texts."""
 
     def _info(self):
-        return evaluate.MeasurementInfo(
-            module_type="measurement",
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features({"data": datasets.Value("string")}),
-            reference_urls=["https://arxiv.org/abs/1809.05972"],
-        )
+        return text_measurement_info(_DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, ["https://arxiv.org/abs/1809.05972"])
 
     def _compute(self, data, n=2, tokenizer="word", base=math.e):
         sizes = [n] if isinstance(n, int) else list(n)

@@ -1,11 +1,11 @@
 """NovelSum as an evaluate measurement: a thin shim over fac_datasets.diversity.novelsum."""
 
-import datasets
 import evaluate
 
 from fac_datasets.config import NovelSumConfig
 from fac_datasets.diversity.checks import checked_texts
 from fac_datasets.diversity.novelsum import novelsum
+from fac_datasets.measurement_info import text_measurement_info
 
 _CITATION = """\
 @inproceedings{yang2025measuring,
@@ -51,13 +51,11 @@ class NovelSum(evaluate.Measurement):
     """Proximity-weighted, density-aware novelty of the texts in sentence-embedding space."""
 
     def _info(self):
-        return evaluate.MeasurementInfo(
-            module_type="measurement",
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features({"data": datasets.Value("string")}),
-            reference_urls=["https://arxiv.org/abs/2502.17184", "https://github.com/UmeanNever/NovelSum"],
+        return text_measurement_info(
+            _DESCRIPTION,
+            _CITATION,
+            _KWARGS_DESCRIPTION,
+            ["https://arxiv.org/abs/2502.17184", "https://github.com/UmeanNever/NovelSum"],
         )
 
     def compute(self, *, data=None, references=None, **kwargs):

@@ -1,9 +1,9 @@
 """Mean pairwise cosine distance as an evaluate measurement: a shim over fac_datasets.diversity.pairwise."""
 
-import datasets
 import evaluate
 
 from fac_datasets.diversity.pairwise import DEFAULT_SAMPLE_SIZE, pair_cosdist
+from fac_datasets.measurement_info import text_measurement_info
 
 _CITATION = """\
 @inproceedings{reimers-gurevych-2019-sentence,
@@ -45,13 +45,11 @@ class PairCosdist(evaluate.Measurement):
     """Semantic spread of a list of texts in sentence-embedding space."""
 
     def _info(self):
-        return evaluate.MeasurementInfo(
-            module_type="measurement",
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features({"data": datasets.Value("string")}),
-            reference_urls=["https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2"],
+        return text_measurement_info(
+            _DESCRIPTION,
+            _CITATION,
+            _KWARGS_DESCRIPTION,
+            ["https://huggingface.co/sentence-transformers/all-MiniLM-L6-v2"],
         )
 
     def _compute(self, data, sample_size=DEFAULT_SAMPLE_SIZE, seed=0, model="default"):

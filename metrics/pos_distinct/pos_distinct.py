@@ -1,9 +1,9 @@
 """POS Distinct-n as an evaluate measurement: a thin shim over fac_datasets.diversity.pos."""
 
-import datasets
 import evaluate
 
 from fac_datasets.diversity.pos import DEFAULT_SPACY_MODEL, pos_distinct
+from fac_datasets.measurement_info import text_measurement_info
 
 _CITATION = """\
 @inproceedings{li-etal-2016-diversity,
@@ -49,13 +49,8 @@ class PosDistinct(evaluate.Measurement):
     """Distinct-n of part-of-speech tag sequences."""
 
     def _info(self):
-        return evaluate.MeasurementInfo(
-            module_type="measurement",
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features({"data": datasets.Value("string")}),
-            reference_urls=["https://spacy.io/models/en#en_core_web_sm"],
+        return text_measurement_info(
+            _DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, ["https://spacy.io/models/en#en_core_web_sm"]
         )
 
     def _compute(self, data, n=2, aggregate="corpus", model=DEFAULT_SPACY_MODEL):

@@ -1,9 +1,9 @@
 """Semantic entropy of a dataset as an evaluate measurement: a shim over fac_datasets.diversity.semantic."""
 
-import datasets
 import evaluate
 
 from fac_datasets.diversity.semantic import DEFAULT_THRESHOLD, semantic_entropy
+from fac_datasets.measurement_info import text_measurement_info
 
 _CITATION = """\
 @article{farquhar2024detecting,
@@ -53,13 +53,11 @@ class SemanticEntropy(evaluate.Measurement):
     """Entropy of a dataset's distribution over meaning clusters."""
 
     def _info(self):
-        return evaluate.MeasurementInfo(
-            module_type="measurement",
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features({"data": datasets.Value("string")}),
-            reference_urls=["https://www.nature.com/articles/s41586-024-07421-0", "https://arxiv.org/abs/2302.09664"],
+        return text_measurement_info(
+            _DESCRIPTION,
+            _CITATION,
+            _KWARGS_DESCRIPTION,
+            ["https://www.nature.com/articles/s41586-024-07421-0", "https://arxiv.org/abs/2302.09664"],
         )
 
     def _compute(self, data, threshold=DEFAULT_THRESHOLD, model="default"):

@@ -1,9 +1,9 @@
 """Vendi score as an evaluate measurement: a thin shim over fac_datasets.diversity.vendi."""
 
-import datasets
 import evaluate
 
 from fac_datasets.diversity.vendi import vendi_score
+from fac_datasets.measurement_info import text_measurement_info
 
 _CITATION = """\
 @article{friedman2023vendi,
@@ -41,14 +41,7 @@ class Vendi(evaluate.Measurement):
     """Effective number of distinct texts in sentence-embedding space."""
 
     def _info(self):
-        return evaluate.MeasurementInfo(
-            module_type="measurement",
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features({"data": datasets.Value("string")}),
-            reference_urls=["https://arxiv.org/abs/2210.02410"],
-        )
+        return text_measurement_info(_DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION, ["https://arxiv.org/abs/2210.02410"])
 
     def _compute(self, data, model="default"):
         return {"vendi": vendi_score(data, model=model)}
