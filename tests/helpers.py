@@ -10,7 +10,7 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -50,6 +50,12 @@ def identity_sae(d_in: int, k: int | None = None) -> TopKSAE:
     sae.W_enc.data.copy_(torch.cat([eye, -eye], dim=1))
     sae.W_dec.data.copy_(torch.cat([eye, -eye], dim=0))
     return sae
+
+
+def environ(overrides: Mapping[str, str | None]) -> dict[str, str]:
+    """os.environ with `overrides` applied, a None value unsetting the variable: a subprocess's whole environment."""
+    env = {**os.environ, **overrides}
+    return {key: value for key, value in env.items() if value is not None}
 
 
 def run_python(code: str, cwd: Path, offline: bool, python: str = sys.executable, **extra_env: str) -> str:

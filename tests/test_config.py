@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -53,14 +50,8 @@ def test_no_default_number_is_restated_in_the_package():
     assert offenders == []
 
 
-def test_cli_help_comes_from_the_configs():
-    out = subprocess.run(
-        [sys.executable, "-m", "fac_datasets.cli", "coverage", "--help"],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env={**os.environ, "COLUMNS": "400"},
-    ).stdout
+def test_cli_help_comes_from_the_configs(fac):
+    out = fac("coverage", "--help", env={"COLUMNS": "400"}).stdout
     flat = " ".join(out.replace("│", " ").split())
     assert "Anchor texts a feature must be active in to be relevant" in flat
     assert "[default: 3]" in flat

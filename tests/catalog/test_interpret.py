@@ -175,12 +175,8 @@ def test_tasks_and_guidelines(tmp_path):
         load_guideline("poetry", tmp_path / "empty.md")
 
 
-def test_fac_interpret_builds_explains_and_resumes(tmp_path, tiny_model_dir, tiny_sae_dir, chat_server, monkeypatch):
+def test_fac_interpret_builds_explains_and_resumes(fac, tmp_path, tiny, chat_server, monkeypatch):
     import json
-
-    from typer.testing import CliRunner
-
-    from fac_datasets.cli import app
 
     monkeypatch.setenv("FAC_DATASETS_CACHE", str(tmp_path / "cache"))
     chat_server.reply_text = lambda body, question: (
@@ -188,55 +184,43 @@ def test_fac_interpret_builds_explains_and_resumes(tmp_path, tiny_model_dir, tin
     )
     data = tmp_path / "corpus.jsonl"
     data.write_text("".join(json.dumps({"text": t}) + "\n" for t in TEXTS))
-    args = ["interpret", "--corpus", str(data), "--out", str(tmp_path / "cat"), "--model", str(tiny_model_dir)]
-    args += [
-        "--sae",
-        str(tiny_sae_dir),
-        "--generator",
-        f"openai:scripted@{chat_server.base_url}",
-        "--features",
-        "top:5",
-    ]
-    result = CliRunner().invoke(app, args)
+    args = ["interpret", "--corpus", data, "--out", tmp_path / "cat", *tiny.args]
+    args += ["--generator", f"openai:scripted@{chat_server.base_url}", "--features", "top:5"]
+    result = fac(*args)
     assert result.exit_code == 0, result.output
     catalog = FeatureCatalog.load(tmp_path / "cat")
     explained = [f for f in catalog.feature_ids if catalog.row(f)["explanation"] == "sea words"]
     assert len(explained) == 5
     assert all(catalog.row(f)["verification_score"] is not None for f in explained if catalog.row(f)["contrast_spans"])
     requests = len(chat_server.requests)
-    again = CliRunner().invoke(app, args)  # spans from the shards on disk, answers from the cache
+    again = fac(*args)  # spans from the shards on disk, answers from the cache
     assert again.exit_code == 0, again.output
     assert len(chat_server.requests) == requests
     assert '"calls": 0' in again.output
-    bad = CliRunner().invoke(app, [*args[:-1], "top:x"])
+    bad = fac(*args[:-1], "top:x")
     assert bad.exit_code == 2 and "--features top:N needs a whole number" in bad.output
 
 
-def test_fac_relevance_enrichment_then_judge(tmp_path, tiny_model_dir, tiny_sae_dir, chat_server, monkeypatch):
+def test_fac_relevance_enrichment_then_judge(fac, tmp_path, tiny, chat_server, monkeypatch):
     import json
 
-    from typer.testing import CliRunner
-
-    from fac_datasets.cli import app
     from fac_datasets.relevance.rule import relevance_entries
 
     monkeypatch.setenv("FAC_DATASETS_CACHE", str(tmp_path / "cache"))
     anchor, contrast = tmp_path / "anchor.jsonl", tmp_path / "contrast.jsonl"
     anchor.write_text("".join(json.dumps({"text": t}) + "\n" for t in [*TEXTS, *TEXTS]))
     contrast.write_text("".join(json.dumps({"text": t}) + "\n" for t in ["Hi", "Hello there", "Yes."] * 3))
-    tiny = ["--model", str(tiny_model_dir), "--sae", str(tiny_sae_dir)]
-    built = CliRunner().invoke(app, ["interpret", "--corpus", str(anchor), "--out", str(tmp_path / "cat"), *tiny])
+    built = fac("interpret", "--corpus", anchor, "--out", tmp_path / "cat", *tiny.args)
     assert built.exit_code == 0, built.output
-    common = ["relevance", "--catalog", str(tmp_path / "cat"), "--anchor", str(anchor), "--task", "toxicity", *tiny]
-    enriched = CliRunner().invoke(app, [*common, "--contrast", str(contrast), "--min-z", "1", "--min-support", "2"])
+    common = ["relevance", "--catalog", tmp_path / "cat", "--anchor", anchor, "--task", "toxicity", *tiny.args]
+    enriched = fac(*common, "--contrast", contrast, "--min-z", "1", "--min-support", "2")
     assert enriched.exit_code == 0, enriched.output
     summary = json.loads(enriched.output[enriched.output.index("{") :])
     assert summary["relevant"] == summary["enrichment"]["in_catalog"] > 0
     chat_server.reply_text = lambda body, question: "Analysis: not about harm.\nFinal decision: no"
-    judged = CliRunner().invoke(
-        app,
-        [*common, "--method", "all", "--contrast", str(contrast), "--min-z", "1", "--min-support", "2",
-         "--generator", f"openai:scripted@{chat_server.base_url}"],
+    judged = fac(
+        *common, "--method", "all", "--contrast", contrast, "--min-z", "1", "--min-support", "2",
+        "--generator", f"openai:scripted@{chat_server.base_url}",
     )  # fmt: skip
     assert judged.exit_code == 0, judged.output
     after = json.loads(judged.output[judged.output.index("{") :])
@@ -244,7 +228,7 @@ def test_fac_relevance_enrichment_then_judge(tmp_path, tiny_model_dir, tiny_sae_
     entries = relevance_entries(FeatureCatalog.load(tmp_path / "cat"))
     vetoed = [e["toxicity"] for e in entries.values() if e["toxicity"]["method"] == "llm"]
     assert len(vetoed) == summary["relevant"] and all(v["sources"]["enrichment"]["decision"] == "yes" for v in vetoed)
-    unknown = CliRunner().invoke(app, [*common[:5], "--task", "poetry", "--method", "llm", *tiny])
+    unknown = fac(*common[:5], "--task", "poetry", "--method", "llm", *tiny.args)
     assert unknown.exit_code == 2 and "Unknown task 'poetry'" in unknown.output
 
     # Coverage over the catalog's relevant features: after the veto nothing is relevant, an error saying so;
@@ -256,10 +240,9 @@ def test_fac_relevance_enrichment_then_judge(tmp_path, tiny_model_dir, tiny_sae_
     record(cat, "toxicity", "human", {f: {"decision": "yes"} for f in rescued}).save(tmp_path / "cat")
     current = tmp_path / "current.jsonl"
     current.write_text(json.dumps({"text": "Hi"}) + "\n")
-    coverage = CliRunner().invoke(
-        app,
-        ["coverage", "--anchor", str(anchor), "--current", str(current), "--out", str(tmp_path / "report"),
-         "--catalog", str(tmp_path / "cat"), "--task", "toxicity", "--json", *tiny],
+    coverage = fac(
+        "coverage", "--anchor", anchor, "--current", current, "--out", tmp_path / "report",
+        "--catalog", tmp_path / "cat", "--task", "toxicity", "--json", *tiny.args,
     )  # fmt: skip
     assert coverage.exit_code == 0, coverage.output
     report = json.loads(coverage.output[coverage.output.index('{\n  "fac"') :])
@@ -267,9 +250,8 @@ def test_fac_relevance_enrichment_then_judge(tmp_path, tiny_model_dir, tiny_sae_
     assert set(map(int, report["missing_details"])) == {m["feature"] for m in report["missing"]}
     html = (tmp_path / "report" / "coverage.html").read_text()
     assert "peak tokens" in html and "\u00ab" in html
-    wrong = CliRunner().invoke(
-        app,
-        ["coverage", "--anchor", str(anchor), "--current", str(current), "--out", str(tmp_path / "r2"),
-         "--catalog", str(tmp_path / "cat"), *tiny],
+    wrong = fac(
+        "coverage", "--anchor", anchor, "--current", current, "--out", tmp_path / "r2", "--catalog", tmp_path / "cat",
+        *tiny.args,
     )  # fmt: skip
     assert wrong.exit_code == 2 and "--catalog needs --task" in wrong.output

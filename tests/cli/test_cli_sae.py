@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 from helpers import random_sae
 
@@ -12,15 +10,9 @@ from fac_datasets.sae.convert import to_reference_checkpoint
 from fac_datasets.sae.io import load_sae
 
 
-def fac(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "fac_datasets.cli", *args], capture_output=True, text=True, timeout=300
-    )
-
-
-def test_sae_info_default_meets_the_quality_bar():
+def test_sae_info_default_meets_the_quality_bar(fac):
     result = fac("sae-info", "--sae", "default", "--json")
-    assert result.returncode == 0, result.stderr
+    assert result.exit_code == 0, result.stderr
     info = json.loads(result.stdout)
     assert set(info) >= {"model", "layer", "d_in", "d_sae", "k", "n_train_tokens", "fvu_heldout", "dead_fraction"}
     assert info["model"] == "HuggingFaceTB/SmolLM2-135M-Instruct" and info["d_in"] == 576
@@ -29,19 +21,19 @@ def test_sae_info_default_meets_the_quality_bar():
     assert info["n_train_tokens"] >= 2_000_000
 
 
-def test_sae_info_on_a_corrupt_folder_is_one_clear_line(tmp_path):
+def test_sae_info_on_a_corrupt_folder_is_one_clear_line(fac, tmp_path):
     (tmp_path / "cfg.json").write_text("{}")
     (tmp_path / "sae_weights.safetensors").write_bytes(b"\x00" * 10)
-    result = fac("sae-info", "--sae", str(tmp_path))
-    assert result.returncode == 2
+    result = fac("sae-info", "--sae", tmp_path)
+    assert result.exit_code == 2
     assert "error:" in result.stderr and "Traceback" not in result.stderr
 
 
-def test_convert_sae_writes_a_loadable_folder(tmp_path):
+def test_convert_sae_writes_a_loadable_folder(fac, tmp_path):
     sae = random_sae()
     sae.W_dec.data.copy_(sae.W_enc.data.T)
     checkpoint = to_reference_checkpoint(sae, tmp_path / "TopK7_l12_h16_epoch4.pth")
-    result = fac("convert-sae", str(checkpoint), "--out", str(tmp_path / "out"), "--model-name", "tiny")
-    assert result.returncode == 0, result.stderr
+    result = fac("convert-sae", checkpoint, "--out", tmp_path / "out", "--model-name", "tiny")
+    assert result.exit_code == 0, result.stderr
     loaded = load_sae(tmp_path / "out")
     assert loaded.cfg.layer == 12 and loaded.cfg.model_name == "tiny"

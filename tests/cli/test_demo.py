@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 
 pytestmark = pytest.mark.slow
 
 
-def test_demo_fills_missing_features_with_sae_verified_samples(tmp_path):
+def test_demo_fills_missing_features_with_sae_verified_samples(fac, tmp_path):
     out = tmp_path / "demo"
-    command = [sys.executable, "-m", "fac_datasets.cli", "demo", "--out", str(out), "--budget", "8"]
-    result = subprocess.run([*command, "--max-features", "2"], capture_output=True, text=True, timeout=1200)
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = fac("demo", "--out", out, "--budget", "8", "--max-features", "2", process=True, timeout=1200)
+    assert result.exit_code == 0, result.stderr[-3000:]
     report = json.loads((out / "report.json").read_text())
     assert {"fac_before", "fac_after", "features", "wall_seconds"} <= set(report)
     assert report["fac_after"]["fac"] >= report["fac_before"]["fac"] and report["calls"]["total"] <= 8

@@ -8,9 +8,7 @@ from pathlib import Path
 import datasets
 import numpy as np
 import pytest
-from typer.testing import CliRunner
 
-from fac_datasets.cli import app
 from fac_datasets.diversity.registry import METRICS, Corpus, MetricSpec, register_metric, resolve_metrics
 from fac_datasets.diversity.report import build_report
 from fac_datasets.errors import FacInputError
@@ -20,23 +18,17 @@ THREE = ["The cat sat.", "The dog sat.", "A cat ran!"]
 NGRAM = ["--metrics", "distinct_n,ngram_entropy"]
 
 
-def run(*args: str):
-    return CliRunner().invoke(app, ["diversity", *args])
-
-
 def write_jsonl(path: Path, rows: list[dict]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return path
 
 
-def test_two_inputs_side_by_side(tmp_path):
+def test_two_inputs_side_by_side(fac, tmp_path):
     a = write_jsonl(tmp_path / "three.jsonl", [{"prompt": t, "id": i} for i, t in enumerate(THREE)])
     b = tmp_path / "same.csv"
     b.write_text("text,label\nthe cat sat,0\nthe cat sat,1\n")
     out = tmp_path / "out"
-    result = run(
-        str(a), str(b), "--text-column", "prompt", "--text-column", "text", *NGRAM, "--out", str(out), "--json"
-    )
+    result = fac("diversity", a, b, "--text-column", "prompt", "--text-column", "text", *NGRAM, "--out", out, "--json")
     assert result.exit_code == 0, result.output
     report = json.loads((out / "diversity.json").read_text())
     assert report["columns"] == ["distinct_1", "distinct_2", "entropy_2"]
@@ -52,7 +44,7 @@ def test_two_inputs_side_by_side(tmp_path):
     assert json.loads(result.stdout.strip().splitlines()[-1])["metrics"] == ["distinct_n", "ngram_entropy"]
 
 
-def test_parquet_gz_and_saved_dataset_inputs(tmp_path):
+def test_parquet_gz_and_saved_dataset_inputs(fac, tmp_path):
     ds = datasets.Dataset.from_dict({"text": THREE})
     ds.to_parquet(str(tmp_path / "t.parquet"))
     ds.save_to_disk(str(tmp_path / "saved"))
@@ -63,7 +55,7 @@ def test_parquet_gz_and_saved_dataset_inputs(tmp_path):
         f.writelines(json.dumps({"text": t}) + "\n" for t in THREE)
     out = tmp_path / "out"
     inputs = [str(tmp_path / p) for p in ("t.parquet", "saved", "t.jsonl.gz", "saved_dict")]
-    assert run(*inputs, "--metrics", "distinct_n", "--out", str(out)).exit_code == 0
+    assert fac("diversity", *inputs, "--metrics", "distinct_n", "--out", str(out)).exit_code == 0
     rows = json.loads((out / "diversity.json").read_text())["rows"]
     assert [r["name"] for r in rows] == [
         "t[0]:text",
@@ -74,29 +66,30 @@ def test_parquet_gz_and_saved_dataset_inputs(tmp_path):
     assert all(r["values"]["distinct_2"] == pytest.approx(8 / 9) for r in rows)
 
 
-def test_missing_column_names_the_file_and_lists_columns(tmp_path):
+def test_missing_column_names_the_file_and_lists_columns(fac, tmp_path):
     a = write_jsonl(tmp_path / "a.jsonl", [{"body": "x y", "answer": "z"}])
-    result = run(str(a), "--text-column", "text", "--out", str(tmp_path / "o"))
+    result = fac("diversity", str(a), "--text-column", "text", "--out", str(tmp_path / "o"))
     assert result.exit_code == 2
     assert "a.jsonl: no column 'text'; columns are ['body', 'answer']" in result.output
-    ambiguous = run(str(a), "--out", str(tmp_path / "o"))
+    ambiguous = fac("diversity", str(a), "--out", str(tmp_path / "o"))
     assert ambiguous.exit_code == 2 and "pass --text-column (columns: ['body', 'answer'])" in ambiguous.output
 
 
-def test_bad_rows_and_options_are_clear_errors(tmp_path):
+def test_bad_rows_and_options_are_clear_errors(fac, tmp_path):
     a = write_jsonl(tmp_path / "a.jsonl", [{"text": "fine"}, {"text": None}])
-    result = run(str(a), "--out", str(tmp_path / "o"))
+    result = fac("diversity", str(a), "--out", str(tmp_path / "o"))
     assert result.exit_code == 2 and "a.jsonl column 'text': Row 1 is None" in result.output
     b = write_jsonl(tmp_path / "b.jsonl", [{"text": 3}, {"text": 4}])
-    assert "Row 0 is a int" in run(str(b), "--out", str(tmp_path / "o")).output
+    assert "Row 0 is a int" in fac("diversity", str(b), "--out", str(tmp_path / "o")).output
     good = write_jsonl(tmp_path / "g.jsonl", [{"text": "a b"}])
-    unknown = run(str(good), "--metrics", "distinct_n,self_bleu", "--out", str(tmp_path / "o"))
+    unknown = fac("diversity", str(good), "--metrics", "distinct_n,self_bleu", "--out", str(tmp_path / "o"))
     assert unknown.exit_code == 2 and "Unknown metric(s) self_bleu; known: distinct_n" in unknown.output
-    assert "no such file or folder" in run(str(tmp_path / "nope.jsonl"), "--out", str(tmp_path / "o")).output
+    assert "no such file or folder" in fac("diversity", tmp_path / "nope.jsonl", "--out", tmp_path / "o").output
     txt = tmp_path / "x.txt"
     txt.write_text("hi")
-    assert "unsupported file type" in run(str(txt), "--out", str(tmp_path / "o")).output
-    three = run(
+    assert "unsupported file type" in fac("diversity", str(txt), "--out", str(tmp_path / "o")).output
+    three = fac(
+        "diversity",
         str(good),
         str(good),
         "--text-column",
@@ -159,9 +152,10 @@ def test_novelsum_and_dcscore_rows_from_given_embeddings():
 
 
 @pytest.mark.slow
-def test_two_real_datasets_with_every_metric(tmp_path):
+def test_two_real_datasets_with_every_metric(fac, tmp_path):
     out = tmp_path / "out"
-    result = run(
+    result = fac(
+        "diversity",
         str(DATA / "alpaca_eval_805.jsonl"),
         str(DATA / "hh_rlhf_harmless_test.jsonl.gz"),
         "--text-column", "instruction", "--text-column", "chosen",
@@ -198,7 +192,7 @@ def test_two_real_datasets_with_every_metric(tmp_path):
 
 
 @pytest.mark.slow
-def test_fac_against_an_explicit_anchor(tmp_path):
+def test_fac_against_an_explicit_anchor(fac, tmp_path):
     anchor = write_jsonl(
         tmp_path / "anchor.jsonl",
         [{"text": t} for t in ["Write a poem about rain.", "Explain gravity simply.", "List three fruits."] * 2],
@@ -209,7 +203,7 @@ def test_fac_against_an_explicit_anchor(tmp_path):
     )
     other = write_jsonl(tmp_path / "other.jsonl", [{"text": "Hi."}])
     out = tmp_path / "out"
-    result = run(str(same), str(other), "--anchor", str(anchor), "--metrics", "fac", "--out", str(out))
+    result = fac("diversity", str(same), str(other), "--anchor", str(anchor), "--metrics", "fac", "--out", str(out))
     assert result.exit_code == 0, result.output
     rows = {r["name"]: r["values"] for r in json.loads((out / "diversity.json").read_text())["rows"]}
     assert rows["same:text"]["fac"] == 1.0  # the anchor's texts cover all of its features

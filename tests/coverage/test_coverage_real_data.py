@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -27,30 +25,13 @@ def alpaca_files(tmp_path_factory):
     return ALPACA, folder / "subset.jsonl"
 
 
-def test_fac_coverage_on_alpaca_instructions(alpaca_files, tmp_path):
+def test_fac_coverage_on_alpaca_instructions(fac, alpaca_files, tmp_path):
     anchor, current = alpaca_files
     out = tmp_path / "report"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fac_datasets.cli",
-            "coverage",
-            "--anchor",
-            str(anchor),
-            "--current",
-            str(current),
-            "--text-column",
-            "instruction",
-            "--out",
-            str(out),
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=1200,
+    result = fac(
+        "coverage", "--anchor", anchor, "--current", current, "--text-column", "instruction", "--out", out, "--json"
     )
-    assert result.returncode == 0, result.stderr[-3000:]
+    assert result.exit_code == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
     assert 0 < report["fac"] < 1
     assert report["n_anchor"] == 805 and report["n_current"] == 40

@@ -203,18 +203,17 @@ def _jsonl(path, texts):
     return path
 
 
-def _run_coverage(tmp_path, tiny_model_dir, tiny_sae_dir, *options):
-    import json
-    import subprocess
-    import sys
-
+def _coverage_args(tmp_path, tiny) -> list:
+    """`fac coverage` of part of the anchor and some general text against the anchor, on the tiny setup."""
     anchor = _jsonl(tmp_path / "anchor.jsonl", ANCHOR_TEXTS)
     current = _jsonl(tmp_path / "current.jsonl", ANCHOR_TEXTS[:2] + GENERAL[:2])
-    command = [sys.executable, "-m", "fac_datasets.cli", "coverage", "--anchor", str(anchor)]
-    command += ["--current", str(current), "--out", str(tmp_path / "report"), "--json"]
-    command += ["--model", str(tiny_model_dir), "--sae", str(tiny_sae_dir), *options]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
+    return ["coverage", "--anchor", anchor, "--current", current, "--out", tmp_path / "report", "--json", *tiny.args]
+
+
+def _report(result) -> dict:
+    import json
+
+    assert result.exit_code == 0, result.stderr[-3000:]
     return json.loads(result.stdout)
 
 
@@ -227,11 +226,11 @@ def tiny_reference(tmp_path, tiny_model_dir, tiny_sae_dir):
     return build_reference(extractor, GENERAL, corpus="general").save(tmp_path / "ref.safetensors")
 
 
-def test_coverage_cli_with_enrichment_budget_and_quantile_rule(tmp_path, tiny_model_dir, tiny_sae_dir, tiny_reference):
+def test_coverage_cli_with_enrichment_budget_and_quantile_rule(fac, tmp_path, tiny, tiny_reference):
     options = ["--relevance", "enrichment", "--reference", str(tiny_reference), "--min-z", "0"]
     options += ["--enrichment-min-support", "2", "--activation-rule", "quantile", "--token-budget", "15"]
     options += ["--budget-seeds", "2", "--soft-support", "2", "--task", "poetry"]
-    report = _run_coverage(tmp_path, tiny_model_dir, tiny_sae_dir, *options)
+    report = _report(fac(*_coverage_args(tmp_path, tiny), *options))
     assert report["relevance"].startswith(f"{report['n_relevant']} features enriched vs reference general")
     assert report["activation_rule"].startswith("quantile") and report["variants"]["activation_rule"] == "quantile"
     budget = report["variants"]["token_budget"]
@@ -245,26 +244,22 @@ def test_coverage_cli_with_enrichment_budget_and_quantile_rule(tmp_path, tiny_mo
     assert "token-budget FAC" in html and "soft FAC" in html
 
 
-def test_coverage_cli_with_a_contrast_set(tmp_path, tiny_model_dir, tiny_sae_dir):
+def test_coverage_cli_with_a_contrast_set(fac, tmp_path, tiny):
     contrast = _jsonl(tmp_path / "contrast.jsonl", GENERAL)
     options = ["--relevance", "enrichment", "--contrast", str(contrast), "--min-z", "0"]
     options += ["--enrichment-min-support", "2", "--reference", str(tmp_path / "never-read.safetensors")]
-    report = _run_coverage(tmp_path, tiny_model_dir, tiny_sae_dir, *options)
+    report = _report(fac(*_coverage_args(tmp_path, tiny), *options))
     assert "enriched vs contrast set contrast" in report["relevance"] and report["activation_rule"].startswith("any")
 
 
-def test_coverage_cli_refuses_the_default_reference_for_another_sae(tmp_path, tiny_model_dir, tiny_sae_dir):
-    import subprocess
-    import sys
-
+def test_coverage_cli_refuses_the_default_reference_for_another_sae(fac, tmp_path, tiny):
     anchor = _jsonl(tmp_path / "anchor.jsonl", ANCHOR_TEXTS)
-    command = [sys.executable, "-m", "fac_datasets.cli", "coverage", "--anchor", str(anchor), "--current", str(anchor)]
-    command += ["--out", str(tmp_path / "o"), "--model", str(tiny_model_dir), "--sae", str(tiny_sae_dir)]
-    result = subprocess.run([*command, "--activation-rule", "quantile"], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 2 and "another feature setup" in result.stderr and "Traceback" not in result.stderr
+    command = ["coverage", "--anchor", anchor, "--current", anchor, "--out", tmp_path / "o", *tiny.args]
+    result = fac(*command, "--activation-rule", "quantile")
+    assert result.exit_code == 2 and "another feature setup" in result.stderr and "Traceback" not in result.stderr
 
 
 @pytest.mark.slow
-def test_coverage_cli_reports_neg_mmd(tmp_path, tiny_model_dir, tiny_sae_dir):
-    report = _run_coverage(tmp_path, tiny_model_dir, tiny_sae_dir, "--mmd", "--anchor-min-support", "1")
+def test_coverage_cli_reports_neg_mmd(fac, tmp_path, tiny):
+    report = _report(fac(*_coverage_args(tmp_path, tiny), "--mmd", "--anchor-min-support", "1"))
     assert report["variants"]["neg_mmd"] is not None and report["variants"]["neg_mmd"] < 0.5

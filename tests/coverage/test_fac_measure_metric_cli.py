@@ -72,37 +72,15 @@ def write_jsonl(path: Path, texts: list, key: str = "text") -> Path:
     return path
 
 
-def test_fac_coverage_cli_writes_json_png_html(tmp_path, tiny_model_dir, tiny_sae_dir):
+def test_fac_coverage_cli_writes_json_png_html(fac, tmp_path, tiny):
     anchor = write_jsonl(tmp_path / "anchor.jsonl", TEXTS, "prompt")
     current = write_jsonl(tmp_path / "current.jsonl", TEXTS[:2], "prompt")
     out = tmp_path / "report"
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fac_datasets.cli",
-            "coverage",
-            "--anchor",
-            str(anchor),
-            "--current",
-            str(current),
-            "--out",
-            str(out),
-            "--model",
-            str(tiny_model_dir),
-            "--sae",
-            str(tiny_sae_dir),
-            "--anchor-min-support",
-            "1",
-            "--task",
-            "instruction_following",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = fac(
+        "coverage", "--anchor", anchor, "--current", current, "--out", out, *tiny.args,
+        "--anchor-min-support", "1", "--task", "instruction_following", "--json",
+    )  # fmt: skip
+    assert result.exit_code == 0, result.stderr[-3000:]
     report = json.loads(result.stdout)
     assert 0 < report["fac"] < 1
     assert report["provenance"]["task"] == "instruction_following" and report["provenance"]["sae"]
@@ -113,58 +91,17 @@ def test_fac_coverage_cli_writes_json_png_html(tmp_path, tiny_model_dir, tiny_sa
     assert "data:image/png;base64," in html and f"{report['fac']:.3f}" in html
     assert (out / "coverage.png").read_bytes()[:4] == b"\x89PNG"
     # the saved anchor counts are reusable as --anchor
-    again = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fac_datasets.cli",
-            "coverage",
-            "--anchor",
-            str(out / "anchor_counts.json"),
-            "--current",
-            str(current),
-            "--out",
-            str(tmp_path / "again"),
-            "--model",
-            str(tiny_model_dir),
-            "--sae",
-            str(tiny_sae_dir),
-            "--anchor-min-support",
-            "1",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert again.returncode == 0, again.stderr[-3000:]
+    again = fac(
+        "coverage", "--anchor", out / "anchor_counts.json", "--current", current, "--out", tmp_path / "again",
+        *tiny.args, "--anchor-min-support", "1", "--json",
+    )  # fmt: skip
+    assert again.exit_code == 0, again.stderr[-3000:]
     assert json.loads(again.stdout)["fac"] == report["fac"]
 
 
-def test_fac_coverage_cli_bad_column_is_one_clear_line(tmp_path, tiny_model_dir, tiny_sae_dir):
+def test_fac_coverage_cli_bad_column_is_one_clear_line(fac, tmp_path, tiny):
     anchor = write_jsonl(tmp_path / "anchor.jsonl", TEXTS, "prompt")
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "fac_datasets.cli",
-            "coverage",
-            "--anchor",
-            str(anchor),
-            "--current",
-            str(anchor),
-            "--out",
-            str(tmp_path / "o"),
-            "--model",
-            str(tiny_model_dir),
-            "--sae",
-            str(tiny_sae_dir),
-            "--text-column",
-            "body",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 2
+    command = ["coverage", "--anchor", anchor, "--current", anchor, "--out", tmp_path / "o", *tiny.args]
+    result = fac(*command, "--text-column", "body")
+    assert result.exit_code == 2
     assert "no column 'body'; columns are ['prompt']" in result.stderr and "Traceback" not in result.stderr

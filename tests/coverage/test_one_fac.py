@@ -35,7 +35,7 @@ def _jsonl(path, texts):
 
 
 @pytest.mark.slow  # -MMD embeds with MiniLM
-def test_cli_python_and_evaluate_give_the_same_fac(tmp_path, tiny_model_dir, tiny_sae_dir):
+def test_cli_python_and_evaluate_give_the_same_fac(fac, tmp_path, tiny_model_dir, tiny_sae_dir):
     from fac_datasets.config import CoverageConfig, ExtractorConfig, RelevanceConfig
     from fac_datasets.coverage.measure import measure
 
@@ -51,12 +51,12 @@ def test_cli_python_and_evaluate_give_the_same_fac(tmp_path, tiny_model_dir, tin
 
     anchor, current = _jsonl(tmp_path / "anchor.jsonl", ANCHOR), _jsonl(tmp_path / "current.jsonl", CURRENT)
     contrast = _jsonl(tmp_path / "contrast.jsonl", GENERAL)
-    command = [sys.executable, "-m", "fac_datasets.cli", "coverage", "--anchor", anchor, "--current", current]
+    command = ["coverage", "--anchor", anchor, "--current", current]
     command += ["--contrast", contrast, "--min-z", "0", "--enrichment-min-support", "2", "--token-budget", "12"]
-    command += ["--budget-seeds", "2", "--soft-support", "2", "--mmd", "--out", str(tmp_path / "report"), "--json"]
+    command += ["--budget-seeds", "2", "--soft-support", "2", "--mmd", "--out", tmp_path / "report", "--json"]
     command += ["--model", setup["model"], "--sae", setup["sae"]]
-    cli = subprocess.run(command, capture_output=True, text=True, timeout=600)
-    assert cli.returncode == 0, cli.stderr[-3000:]
+    cli = fac(*command, process=True)  # a fresh interpreter: nothing shared with the Python call above
+    assert cli.exit_code == 0, cli.stderr[-3000:]
     cli_report = json.loads(cli.stdout)
 
     script = (

@@ -16,17 +16,16 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "review"))
 from review_data import write_run  # noqa: E402
 
-from fac_datasets.cli import app  # noqa: E402
 from fac_datasets.config import ArgillaConfig  # noqa: E402
 from fac_datasets.review.credentials import owner_credentials  # noqa: E402
 from fac_datasets.review.push import find_dataset  # noqa: E402
 
 WORKSPACE = "fac"
+RAW = ("RemoteProtocolError(",)  # an exception's repr is not a message
 
 
 class DroppingProxy(ThreadingHTTPServer):
@@ -98,32 +97,24 @@ def proxy_factory():
         proxy.server_close()
 
 
-def one_line(result, *fragments: str) -> str:
-    assert result.exit_code == 2, result.output
-    assert "Traceback" not in result.output and "RemoteProtocolError(" not in result.output, result.output
-    lines = [line for line in result.output.strip().splitlines() if line.strip()]
-    assert lines[-1].startswith("error: "), result.output
-    for fragment in fragments:
-        assert fragment in lines[-1], lines[-1]
-    return lines[-1]
-
-
 # ------------------------------------------------------------------ 17.4: the server dies mid-push
 @pytest.mark.slow
 def test_a_server_that_dies_mid_push_is_one_line_with_the_count_and_a_repush_completes(
-    argilla_stack, owner_client, proxy_factory, tmp_path
+    fac, argilla_stack, owner_client, proxy_factory, tmp_path
 ):  # fmt: skip
     run = write_run(tmp_path / "run")
     proxy = proxy_factory(argilla_stack.url, "/records/bulk", drop_after=2)
     push = ["review", "push", "--kind", "samples", "--data", str(run), "--dataset", "dies-mid-push"]
     push += ["--workspace", WORKSPACE, "--api-key", argilla_stack.api_key, "--batch-size", "1"]
-    cut = CliRunner().invoke(app, [*push, "--url", proxy.url])
-    line = one_line(cut, f"The Argilla server at {proxy.url} stopped answering", "2 of 4 records reached it", "again")
+    cut = fac(*push, "--url", proxy.url)
+    line = cut.error_line(
+        f"The Argilla server at {proxy.url} stopped answering", "2 of 4 records reached it", "again", absent=RAW
+    )
     assert "RemoteProtocolError" in line  # what happened, in a word
     on_server = list(find_dataset(owner_client, "dies-mid-push", WORKSPACE).records())
     assert len(on_server) == 2  # the count in the message is what the server holds
 
-    again = CliRunner().invoke(app, [*push, "--url", argilla_stack.url])
+    again = fac(*push, "--url", argilla_stack.url)
     assert again.exit_code == 0, again.output
     assert "4 records (2 new, 2 updated)" in again.output
     assert len(list(find_dataset(owner_client, "dies-mid-push", WORKSPACE).records())) == 4
@@ -131,17 +122,17 @@ def test_a_server_that_dies_mid_push_is_one_line_with_the_count_and_a_repush_com
 
 @pytest.mark.slow
 def test_a_server_that_dies_mid_pull_is_one_line_and_writes_nothing(
-    argilla_stack, proxy_factory, tmp_path
+    fac, argilla_stack, proxy_factory, tmp_path
 ):  # fmt: skip
     run = write_run(tmp_path / "run")
     common = ["--kind", "samples", "--data", str(run), "--dataset", "dies-mid-pull", "--workspace", WORKSPACE]
     common += ["--api-key", argilla_stack.api_key]
-    pushed = CliRunner().invoke(app, ["review", "push", *common, "--url", argilla_stack.url])
+    pushed = fac("review", "push", *common, "--url", argilla_stack.url)
     assert pushed.exit_code == 0, pushed.output
     proxy = proxy_factory(argilla_stack.url, "/records", drop_after=0)
     out = tmp_path / "pulled"
-    cut = CliRunner().invoke(app, ["review", "pull", *common, "--out", str(out), "--url", proxy.url])
-    one_line(cut, f"The Argilla server at {proxy.url} stopped answering", "nothing was written")
+    cut = fac("review", "pull", *common, "--out", str(out), "--url", proxy.url)
+    cut.error_line(f"The Argilla server at {proxy.url} stopped answering", "nothing was written", absent=RAW)
     assert not out.exists()
 
 
@@ -151,7 +142,7 @@ def _mode(path: Path) -> int:
 
 
 @pytest.mark.slow
-def test_the_local_stack_keeps_a_random_key_private_and_never_prints_it(argilla_stack):
+def test_the_local_stack_keeps_a_random_key_private_and_never_prints_it(fac, argilla_stack):
     state = argilla_stack.state_dir
     key = argilla_stack.api_key
     assert key and key != "owner.apikey.123" and len(key) >= 32
@@ -163,11 +154,11 @@ def test_the_local_stack_keeps_a_random_key_private_and_never_prints_it(argilla_
         assert _mode(path) == 0o600, f"{path} is {oct(_mode(path))}"
     for path in [state / "stack.json", *(state / "run").glob("*.log"), *(state / "run").glob("*.pid")]:
         assert key not in path.read_text(errors="replace"), f"the API key is written in {path}"
-    status = CliRunner().invoke(app, ["argilla", "status", "--state-dir", str(state)])
-    as_json = CliRunner().invoke(app, ["argilla", "status", "--state-dir", str(state), "--json"])
+    status = fac("argilla", "status", "--state-dir", str(state))
+    as_json = fac("argilla", "status", "--state-dir", str(state), "--json")
     assert status.exit_code == 0 and as_json.exit_code == 0
     assert key not in status.output and key not in as_json.output and "--show-key" in status.output
-    shown = CliRunner().invoke(app, ["argilla", "status", "--state-dir", str(state), "--show-key"])
+    shown = fac("argilla", "status", "--state-dir", str(state), "--show-key")
     assert shown.output.strip() == key
 
 
@@ -190,19 +181,19 @@ def test_credentials_are_random_per_state_dir_kept_or_taken_from_the_environment
     assert (given.api_key, given.password, given.source) == ("my.own.key.123456", "my-own-password", "environment")
 
 
-def test_a_non_loopback_host_needs_allow_remote_and_is_warned_about(tmp_path):
+def test_a_non_loopback_host_needs_allow_remote_and_is_warned_about(fac, tmp_path):
     from helpers import free_ports
 
     port, search_port, redis_port = free_ports(3)
     ports = ["--port", str(port), "--search-port", str(search_port), "--redis-port", str(redis_port)]
     up = ["argilla", "up", "--host", "0.0.0.0", "--state-dir", str(tmp_path / "state"), *ports]
-    refused = CliRunner().invoke(app, up)
-    one_line(refused, "--host 0.0.0.0", "--allow-remote")
+    refused = fac(*up)
+    refused.error_line("--host 0.0.0.0", "--allow-remote", absent=RAW)
     assert not (tmp_path / "state").exists()  # nothing was started or written
     with socket.socket() as busy:  # the search port is taken, so the allowed start stops right after the warning
         busy.bind(("0.0.0.0", search_port))
         busy.listen()
-        allowed = CliRunner().invoke(app, [*up, "--allow-remote"])
+        allowed = fac(*up, "--allow-remote")
     assert "warning: the stack listens on 0.0.0.0" in allowed.output, allowed.output
-    one_line(allowed, f"Port {search_port} on 0.0.0.0")
+    allowed.error_line(f"Port {search_port} on 0.0.0.0", absent=RAW)
     assert ArgillaConfig(host="127.0.0.1").allow_remote is False

@@ -6,9 +6,7 @@ import json
 import os
 
 import pytest
-from typer.testing import CliRunner
 
-from fac_datasets.cli import app
 from fac_datasets.constants import CACHE_GENERATIONS_DIR, CACHE_MODELS_DIR, GGUF_SOURCE_FILENAME
 from fac_datasets.errors import FacModelError
 from fac_datasets.features import model_spec
@@ -74,7 +72,7 @@ def test_an_old_key_copy_is_used_not_converted_again(cache, tmp_path):
     assert not gguf_cache_dir(broken).exists()
 
 
-def test_cache_prune_keeps_the_current_model_and_frees_the_rest(cache, tmp_path):
+def test_cache_prune_keeps_the_current_model_and_frees_the_rest(fac, cache, tmp_path):
     models = cache / CACHE_MODELS_DIR
     current = fake_copy(gguf_cache_dir(embedded_gguf_path()), str(embedded_gguf_path()))
     stale = fake_copy(models / "SmolLM2-135M-Instruct.Q4_1-0123456789ab", "/gone/venv/model.gguf", b"x" * 50_000)
@@ -85,19 +83,19 @@ def test_cache_prune_keeps_the_current_model_and_frees_the_rest(cache, tmp_path)
     answers.mkdir(parents=True)
     (answers / "cache.sqlite").write_bytes(b"z" * 30_000)
 
-    info = CliRunner().invoke(app, ["cache", "info", "--json"])
+    info = fac("cache", "info", "--json")
     assert info.exit_code == 0, info.output
     entries = {e["path"]: e for e in json.loads(info.output)["entries"]}
     assert entries[str(current)]["in_use"] is True and entries[str(stale)]["in_use"] is False
     assert entries[str(stale)]["bytes"] >= 50_000 and entries[str(answers)]["kind"] == "generations"
 
-    dry = CliRunner().invoke(app, ["cache", "prune", "--dry-run"])
+    dry = fac("cache", "prune", "--dry-run")
     assert dry.exit_code == 0 and "would free" in dry.output and stale.is_dir()
-    pruned = CliRunner().invoke(app, ["cache", "prune"])
+    pruned = fac("cache", "prune")
     assert pruned.exit_code == 0, pruned.output
     assert not stale.exists() and not partial.exists() and current.is_dir() and answers.is_dir()
     assert f"removed dequantized-model {stale}" in pruned.output and "freed 70.0 KB" in pruned.output
-    with_answers = CliRunner().invoke(app, ["cache", "prune", "--generations"])
+    with_answers = fac("cache", "prune", "--generations")
     assert not answers.exists() and "freed 30.0 KB" in with_answers.output, with_answers.output
-    again = CliRunner().invoke(app, ["cache", "prune", "--generations"])
+    again = fac("cache", "prune", "--generations")
     assert "nothing to prune" in again.output and current.is_dir()

@@ -10,8 +10,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import warnings
 
 import pytest
@@ -72,14 +70,12 @@ def test_a_task_without_catalog_or_contrast_says_genre_features_may_count(tiny_e
     assert "enriched vs contrast set" in contrast.relevance
 
 
-def test_fac_coverage_prints_the_loud_note(tmp_path, tiny_model_dir, tiny_sae_dir, general_reference):
+def test_fac_coverage_prints_the_loud_note(fac, tmp_path, tiny, general_reference):
     anchor, current = _jsonl(tmp_path / "a.jsonl", ANCHOR), _jsonl(tmp_path / "c.jsonl", ANCHOR[:2])
-    command = [sys.executable, "-m", "fac_datasets.cli", "coverage", "--anchor", str(anchor), "--current", str(current)]
-    command += ["--out", str(tmp_path / "o"), "--model", str(tiny_model_dir), "--sae", str(tiny_sae_dir)]
-    command += ["--task", "poetry", "--reference", str(general_reference), "--min-z", "0"]
-    command += ["--enrichment-min-support", "2"]
-    result = subprocess.run(command, capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
+    command = ["coverage", "--anchor", anchor, "--current", current, "--out", tmp_path / "o", *tiny.args]
+    command += ["--task", "poetry", "--reference", general_reference, "--min-z", "0", "--enrichment-min-support", "2"]
+    result = fac(*command)
+    assert result.exit_code == 0, result.stderr[-3000:]
     assert (
         "note: Task 'poetry': relevance is statistical enrichment of the anchor against general text" in result.stderr
     )

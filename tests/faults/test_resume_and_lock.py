@@ -8,9 +8,7 @@ import subprocess
 import sys
 
 import pytest
-from typer.testing import CliRunner
 
-from fac_datasets.cli import app
 from fac_datasets.config import StreamingConfig
 from fac_datasets.constants import RUN_LOCK_FILENAME
 from fac_datasets.errors import FacInputError
@@ -69,18 +67,13 @@ def test_another_file_is_still_another_input(annotator, data_file, tmp_path):
         run(other, out, annotator)
 
 
-def test_a_second_concurrent_run_is_refused_naming_the_first(annotator, data_file, tmp_path, tiny_model_dir):
+def test_a_second_concurrent_run_is_refused_naming_the_first(fac, annotator, data_file, tmp_path, tiny):
     out = tmp_path / "out"
     holder = subprocess.Popen([sys.executable, "-c", HOLD_LOCK, str(out)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
-        args = ["annotate-dataset", str(data_file), "--out", str(out), "--no-progress"]
-        args += ["--model", annotator.config.model, "--sae", annotator.config.sae]
-        result = CliRunner().invoke(app, args)
-        assert result.exit_code == 2, result.output
-        line = result.output.strip().splitlines()[-1]
-        assert line.startswith("error: ") and "Traceback" not in result.output
-        assert f"pid {holder.pid}" in line and "in use by another fac annotate-dataset" in line, line
+        result = fac("annotate-dataset", data_file, "--out", out, "--no-progress", *tiny.args)
+        result.error_line(f"pid {holder.pid}", "in use by another fac annotate-dataset")
         assert not (out / "shards").exists(), "the refused run wrote shards"
     finally:
         holder.kill()

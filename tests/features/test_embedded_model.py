@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import pytest
 import torch
@@ -95,13 +93,8 @@ def test_bfloat16_features_agree_with_float32(extractor):
         assert len(top_a & top_b) / len(top_a | top_b) > 0.5
 
 
-def test_cli_annotate_json():
-    result = subprocess.run(
-        [sys.executable, "-m", "fac_datasets.cli", "annotate", "--json", "Write a haiku about rain.", ""],
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert result.returncode == 0, result.stderr[-2000:]
+def test_cli_annotate_json(fac):
+    result = fac("annotate", "--json", "Write a haiku about rain.", "")
+    assert result.exit_code == 0, result.stderr[-2000:]
     rows = json.loads(result.stdout)
     assert len(rows) == 2 and rows[0]["features"] and rows[1] == {"features": [], "activations": [], "n_tokens": 0}

@@ -4,8 +4,6 @@ provenance checks, `fac reference-counts`, and the file shipped for the default 
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -106,22 +104,18 @@ def test_build_reference_on_the_tiny_model(tiny_model_dir, tiny_sae_dir):
         build_reference(extractor, [])
 
 
-def test_reference_counts_cli(tmp_path, tiny_model_dir, tiny_sae_dir):
+def test_reference_counts_cli(fac, tmp_path, tiny):
     corpus = tmp_path / "corpus.jsonl"
     corpus.write_text("".join(json.dumps({"prompt": t}) + "\n" for t in TEXTS * 2))
     out = tmp_path / "ref.safetensors"
-    command = [sys.executable, "-m", "fac_datasets.cli", "reference-counts", "--corpus", str(corpus), "--out", str(out)]
-    tiny = ["--model", str(tiny_model_dir), "--sae", str(tiny_sae_dir)]
-    result = subprocess.run([*command, *tiny], capture_output=True, text=True, timeout=300)
-    assert result.returncode == 0, result.stderr[-3000:]
+    result = fac("reference-counts", "--corpus", corpus, "--out", out, *tiny.args)
+    assert result.exit_code == 0, result.stderr[-3000:]
     assert f"{len(TEXTS) * 2} texts" in result.stdout
     stats = ReferenceStats.load(out)
     assert stats.counts.n_docs == 12 and stats.meta["corpus"]["column"] == "prompt"
     assert stats.provenance["sae"] and stats.provenance["model"]
-    bad = subprocess.run(
-        [*command[:-1], str(tmp_path / "ref.json"), *tiny], capture_output=True, text=True, timeout=300
-    )
-    assert bad.returncode == 2 and "must end in .safetensors" in bad.stderr
+    bad = fac("reference-counts", "--corpus", corpus, "--out", tmp_path / "ref.json", *tiny.args)
+    assert bad.exit_code == 2 and "must end in .safetensors" in bad.stderr
 
 
 def test_shipped_reference_matches_the_default_sae():

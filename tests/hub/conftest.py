@@ -1,4 +1,7 @@
-"""Hub fixtures: the in-memory Hub stand-in on a free port, the folders `fac push` publishes, a CLI runner."""
+"""Hub fixtures: the in-memory Hub stand-in on a free port, the folders `fac push` publishes, a Python runner.
+
+`fac push` runs in a fresh interpreter, as a user would: `fac("push", ..., process=True, env=hub_env(...))`
+(huggingface_hub reads HF_ENDPOINT at import)."""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from helpers import environ
 from hub_inputs import write_catalog_folder, write_sae_folder, write_synthesized_folder
 from mini_hub import TOKEN, MiniHub, hub_env
 
@@ -35,29 +39,13 @@ def sae_dir(tmp_path_factory) -> Path:
 
 
 @pytest.fixture()
-def fac_push(tmp_path):
-    """Run `fac push ARGS` in a fresh interpreter against an endpoint, as a user would."""
-
-    def run(endpoint: str, *args: str, token: str | None = TOKEN) -> subprocess.CompletedProcess:
-        return subprocess.run(
-            [sys.executable, "-m", "fac_datasets.cli", "push", *map(str, args)],
-            env=hub_env(tmp_path, endpoint, token),
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-
-    return run
-
-
-@pytest.fixture()
 def hub_python(tmp_path):
     """Run Python code in a fresh interpreter against an endpoint (load_dataset reads HF_ENDPOINT at import)."""
 
     def run(endpoint: str, code: str, token: str | None = TOKEN) -> str:
         proc = subprocess.run(
             [sys.executable, "-c", code],
-            env=hub_env(tmp_path, endpoint, token),
+            env=environ(hub_env(tmp_path, endpoint, token)),
             capture_output=True,
             text=True,
             timeout=300,

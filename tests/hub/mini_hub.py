@@ -13,7 +13,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import re
 import threading
 import time
@@ -372,11 +371,12 @@ class MiniHub:
         return 206, headers, data[start : end + 1]
 
 
-def hub_env(tmp_path: Path, endpoint: str, token: str | None = TOKEN, **extra: str) -> dict[str, str]:
-    """The environment of a process talking to `endpoint` (set before huggingface_hub is imported, as the
-    recipe says): Xet off, offline mode off, its own HF_HOME (no saved token, no shared cache)."""
+def hub_env(tmp_path: Path, endpoint: str, token: str | None = TOKEN, **extra: str) -> dict[str, str | None]:
+    """The environment of a process talking to `endpoint`, as overrides of os.environ (None unsets; set before
+    huggingface_hub is imported, as the recipe says): Xet off, offline mode off, its own HF_HOME (no saved token,
+    no shared cache)."""
     drop = ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE", "HF_TOKEN", "HUGGING_FACE_HUB_TOKEN", "PYTHONPATH")
-    env = {k: v for k, v in os.environ.items() if k not in drop}
+    env: dict[str, str | None] = dict.fromkeys(drop)
     env.update(
         HF_ENDPOINT=endpoint,
         HF_HUB_DISABLE_XET="1",

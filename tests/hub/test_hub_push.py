@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 from hub_inputs import snapshot, write_sae_folder
-from mini_hub import Repo
+from mini_hub import Repo, hub_env
 
 from fac_datasets.constants import DEFAULT_MODEL_ID
 from fac_datasets.hub.card_data import pct
@@ -23,7 +23,7 @@ print(json.dumps({{"accepted": accepted.to_list(), "all": every_row.to_list(), "
 
 
 def _pushed(proc) -> dict:
-    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert proc.exit_code == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout)
 
 
@@ -31,7 +31,8 @@ def _last_json_line(text: str) -> dict:
     return json.loads(text.strip().splitlines()[-1])
 
 
-def test_synthesized_dataset_round_trips_rows_and_card(mini_hub, fac_push, hub_python, synthesized_dir):
+def test_synthesized_dataset_round_trips_rows_and_card(fac, mini_hub, hub_python, synthesized_dir, tmp_path):
+    hub = hub_env(tmp_path, mini_hub.url)  # fac push runs in a fresh interpreter against it
     from datasets import load_from_disk
 
     # A source dataset on the Hub whose card names its licence: the card inherits it.
@@ -40,9 +41,8 @@ def test_synthesized_dataset_round_trips_rows_and_card(mini_hub, fac_push, hub_p
     mini_hub.repos[("dataset", "tester/anchor-data")] = source
     before = snapshot(synthesized_dir)
 
-    result = _pushed(
-        fac_push(mini_hub.url, synthesized_dir, "--repo", "tester/synth", "--source-dataset", "tester/anchor-data")
-    )
+    push = ["push", synthesized_dir, "--repo", "tester/synth", "--source-dataset", "tester/anchor-data"]
+    result = _pushed(fac(*push, process=True, env=hub))
     assert result["kind"] == "synthesized-dataset" and result["repo_type"] == "dataset" and result["created"]
     assert snapshot(synthesized_dir) == before  # the folder was only read
 
@@ -76,13 +76,13 @@ def test_synthesized_dataset_round_trips_rows_and_card(mini_hub, fac_push, hub_p
     assert sorted(files) == sorted([".gitattributes", *result["files"]])
 
 
-def test_catalog_round_trips_rows_sidecar_and_card(mini_hub, fac_push, hub_python, catalog_dir):
+def test_catalog_round_trips_rows_sidecar_and_card(fac, mini_hub, hub_python, catalog_dir, tmp_path):
+    hub = hub_env(tmp_path, mini_hub.url)  # fac push runs in a fresh interpreter against it
     from fac_datasets.catalog.catalog import FeatureCatalog
 
     before = snapshot(catalog_dir)
-    result = _pushed(
-        fac_push(mini_hub.url, catalog_dir, "--repo", "tester/catalog", "--license", "cc-by-4.0", "--private")
-    )
+    push = ["push", catalog_dir, "--repo", "tester/catalog", "--license", "cc-by-4.0", "--private"]
+    result = _pushed(fac(*push, process=True, env=hub))
     assert result["kind"] == "feature-catalog" and result["license"] == "cc-by-4.0"
     assert mini_hub.repo("dataset", "tester/catalog").private
     assert snapshot(catalog_dir) == before  # no cache or indices file left in the catalog folder
@@ -110,11 +110,12 @@ print(json.dumps({"rows": rows.to_list(), "sidecar": sidecar, "row3": catalog.ro
     assert "`cc-by-4.0`, as declared by the publisher" in back["card"]
 
 
-def test_sae_round_trips_weights_and_model_card(mini_hub, fac_push, hub_python, tmp_path):
+def test_sae_round_trips_weights_and_model_card(fac, mini_hub, hub_python, tmp_path):
+    hub = hub_env(tmp_path, mini_hub.url)  # fac push runs in a fresh interpreter against it
     from fac_datasets.sae.io import content_hash, load_sae
 
     folder = write_sae_folder(tmp_path / "sae", model_name=DEFAULT_MODEL_ID)
-    result = _pushed(fac_push(mini_hub.url, folder, "--repo", "tester/tiny-sae"))
+    result = _pushed(fac("push", folder, "--repo", "tester/tiny-sae", process=True, env=hub))
     assert result["kind"] == "sae" and result["repo_type"] == "model"
     assert result["license"] == "apache-2.0"  # inherited from the backbone, the one input
     code = """
@@ -133,14 +134,15 @@ print(json.dumps({"hash": content_hash(load_sae(folder)), "card": str(card), "da
     assert mini_hub.repo("model", "tester/tiny-sae") is not None
 
 
-def test_update_replaces_what_an_earlier_push_wrote(mini_hub, fac_push, catalog_dir):
-    _pushed(fac_push(mini_hub.url, catalog_dir, "--repo", "tester/cat"))
+def test_update_replaces_what_an_earlier_push_wrote(fac, mini_hub, catalog_dir, tmp_path):
+    hub = hub_env(tmp_path, mini_hub.url)  # fac push runs in a fresh interpreter against it
+    _pushed(fac("push", catalog_dir, "--repo", "tester/cat", process=True, env=hub))
     repo = mini_hub.repo("dataset", "tester/cat")
     repo.files["data/train-00001-of-00002.parquet"] = b"an earlier push's second shard"
     repo.files["notes.txt"] = b"the owner's own file"
     commits = len(repo.commits)
 
-    result = _pushed(fac_push(mini_hub.url, catalog_dir, "--repo", "tester/cat", "--exists", "update"))
+    result = _pushed(fac("push", catalog_dir, "--repo", "tester/cat", "--exists", "update", process=True, env=hub))
     assert not result["created"] and result["deleted"] == ["data/train-00001-of-00002.parquet"]
     assert len(repo.commits) == commits + 1  # one commit for the whole update
     assert "data/train-00001-of-00002.parquet" not in repo.files and repo.files["notes.txt"]

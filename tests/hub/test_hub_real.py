@@ -13,6 +13,7 @@ import sys
 import uuid
 
 import pytest
+from helpers import environ
 from mini_hub import hub_env
 
 pytestmark = pytest.mark.skipif(
@@ -23,27 +24,23 @@ pytestmark = pytest.mark.skipif(
 HUB = "https://huggingface.co"
 
 
-def test_push_to_the_real_hub_and_read_back(synthesized_dir, tmp_path):
+def test_push_to_the_real_hub_and_read_back(fac, synthesized_dir, tmp_path):
     token = os.environ["HF_TOKEN"]
     env = hub_env(tmp_path, HUB, token)
-    env.pop("HF_HUB_DISABLE_XET")  # the real Hub stores uploads with Xet
+    env["HF_HUB_DISABLE_XET"] = None  # the real Hub stores uploads with Xet
 
     def python(code: str) -> str:
-        proc = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=600)
+        proc = subprocess.run(
+            [sys.executable, "-c", code], env=environ(env), capture_output=True, text=True, timeout=600
+        )
         assert proc.returncode == 0, proc.stderr[-3000:]
         return (proc.stdout.strip().splitlines() or [""])[-1]
 
     user = python("from huggingface_hub import HfApi; print(HfApi().whoami()['name'])")
     repo = f"{user}/fac-datasets-push-test-{uuid.uuid4().hex[:8]}"
     try:
-        proc = subprocess.run(
-            [sys.executable, "-m", "fac_datasets.cli", "push", str(synthesized_dir), "--repo", repo, "--private"],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert proc.returncode == 0, proc.stderr[-3000:]
+        proc = fac("push", synthesized_dir, "--repo", repo, "--private", process=True, env=env, timeout=600)
+        assert proc.exit_code == 0, proc.stderr[-3000:]
         back = json.loads(
             python(
                 "import json\nfrom datasets import load_dataset\nfrom huggingface_hub import DatasetCard\n"

@@ -14,10 +14,8 @@ import time
 import pytest
 from argilla_reviewers import Reviewer, add_annotator
 from review_data import ARTIFACTS, TASK, build_catalog, free_ports, sample_rows, write_run
-from typer.testing import CliRunner
 
 from fac_datasets.catalog.catalog import FeatureCatalog
-from fac_datasets.cli import app
 from fac_datasets.config import ArgillaConfig
 from fac_datasets.errors import FacServiceError
 from fac_datasets.relevance.rule import catalog_relevant
@@ -29,19 +27,10 @@ pytestmark = pytest.mark.slow
 WORKSPACE = "fac"
 
 
-def cli(stack, *args: str):
-    """`fac review ...` against the test stack, with the server given as options (as a user would)."""
-    options = ["--url", stack.url, "--api-key", stack.api_key, "--workspace", WORKSPACE]
-    result = CliRunner().invoke(app, [*args, *options])
-    return result
-
-
-def assert_one_clear_line(result, *fragments: str) -> None:
-    assert result.exit_code == 2, result.output
-    message = result.output.strip().splitlines()[-1]
-    assert message.startswith("error: "), result.output
-    for fragment in fragments:
-        assert fragment in message, message
+@pytest.fixture()
+def server(argilla_stack) -> list[str]:
+    """The test stack as `fac review` options (as a user would give them)."""
+    return ["--url", argilla_stack.url, "--api-key", argilla_stack.api_key, "--workspace", WORKSPACE]
 
 
 def server_records(client, name: str) -> list:
@@ -52,24 +41,24 @@ def dataset_id(client, name: str) -> str:
     return str(find_dataset(client, name, WORKSPACE).id)
 
 
-def test_the_stack_is_healthy_and_records_its_processes(argilla_stack):
+def test_the_stack_is_healthy_and_records_its_processes(fac, argilla_stack):
     status = argilla_stack.status()
     assert status.up, status.to_dict()
     for component in status.components:
         assert component.pid and component.log.is_file(), component
-    result = CliRunner().invoke(app, ["argilla", "status", "--state-dir", str(argilla_stack.state_dir), "--json"])
+    result = fac("argilla", "status", "--state-dir", argilla_stack.state_dir, "--json")
     assert result.exit_code == 0 and json.loads(result.output)["up"] is True
 
 
-def test_push_pull_samples_with_responses_from_the_ui_api(argilla_stack, owner_client, tmp_path):
+def test_push_pull_samples_with_responses_from_the_ui_api(fac, server, argilla_stack, owner_client, tmp_path):
     run = write_run(tmp_path / "run")
     catalog_dir = build_catalog().save(tmp_path / "catalog")
     name = "samples-roundtrip"
     push = ["review", "push", "--kind", "samples", "--data", str(run), "--catalog", str(catalog_dir)]
-    first = cli(argilla_stack, *push, "--dataset", name)
+    first = fac(*push, "--dataset", name, *server)
     assert first.exit_code == 0, first.output
     assert "created fac/samples-roundtrip: 4 records (4 new, 0 updated)" in first.output
-    again = cli(argilla_stack, *push, "--dataset", name)  # same ids: updated in place, never duplicated
+    again = fac(*push, "--dataset", name, *server)  # same ids: updated in place, never duplicated
     assert again.exit_code == 0 and "4 records (0 new, 4 updated)" in again.output, again.output
     records = {r.id: r for r in server_records(owner_client, name)}
     expected = sample_records(open_synthesized(run), FeatureCatalog.load(catalog_dir))
@@ -102,7 +91,7 @@ def test_push_pull_samples_with_responses_from_the_ui_api(argilla_stack, owner_c
 
     out = tmp_path / "pulled"
     pull = ["review", "pull", "--kind", "samples", "--data", str(run), "--out", str(out), "--dataset", name]
-    pulled = cli(argilla_stack, *pull)
+    pulled = fac(*pull, *server)
     assert pulled.exit_code == 0, pulled.output
     assert "1/5 rows kept" in pulled.output
     from datasets import load_from_disk
@@ -131,12 +120,12 @@ def test_push_pull_samples_with_responses_from_the_ui_api(argilla_stack, owner_c
     assert "expresses_feature: agreed with the suggestion 3/4" in pulled.output
 
 
-def test_relevance_labels_update_the_catalog_with_provenance(argilla_stack, owner_client, tmp_path):
+def test_relevance_labels_update_the_catalog_with_provenance(fac, server, argilla_stack, owner_client, tmp_path):
     catalog_dir = build_catalog().save(tmp_path / "catalog")
     assert catalog_relevant(FeatureCatalog.load(catalog_dir), TASK) == [11, 12, 13]
     name = "relevance-roundtrip"
     common = ["--catalog", str(catalog_dir), "--task", TASK, "--dataset", name]
-    pushed = cli(argilla_stack, "review", "push", "--kind", "relevance", "--features", "all", *common)
+    pushed = fac("review", "push", "--kind", "relevance", "--features", "all", *common, *server)
     assert pushed.exit_code == 0 and "4 records (4 new" in pushed.output, pushed.output
     records = {r.id: r for r in server_records(owner_client, name)}
     assert records["feature-13"].suggestions["relevant"].value == "maybe"  # the LLM judge over enrichment
@@ -161,7 +150,7 @@ def test_relevance_labels_update_the_catalog_with_provenance(argilla_stack, owne
         dave.close()
 
     report = tmp_path / "agreement.json"
-    pulled = cli(argilla_stack, "review", "pull", "--kind", "relevance", *common, "--report", str(report))
+    pulled = fac("review", "pull", "--kind", "relevance", *common, "--report", str(report), *server)
     assert pulled.exit_code == 0, pulled.output
     assert "human labels for 2 features" in pulled.output and "tied on [13]" in pulled.output
     updated = FeatureCatalog.load(catalog_dir)
@@ -232,47 +221,46 @@ def test_a_pushed_record_is_visible_in_the_web_ui(argilla_stack, owner_client, t
 
 
 # ------------------------------------------------------------------ bad inputs, each one clear line
-def test_a_wrong_api_key_is_refused_before_anything_is_read(argilla_stack, tmp_path):
+def test_a_wrong_api_key_is_refused_before_anything_is_read(fac, argilla_stack, tmp_path):
     run = write_run(tmp_path / "run")
     push = ["review", "push", "--kind", "samples", "--data", str(run)]
-    result = CliRunner().invoke(app, [*push, "--url", argilla_stack.url, "--api-key", "nope"])
-    assert_one_clear_line(result, f"The Argilla server at {argilla_stack.url} refused the API key (HTTP 401)")
+    result = fac(*push, "--url", argilla_stack.url, "--api-key", "nope")
+    result.error_line(f"The Argilla server at {argilla_stack.url} refused the API key (HTTP 401)")
 
 
-def test_an_existing_dataset_is_updated_or_refused_as_asked(argilla_stack, owner_client, tmp_path):
+def test_an_existing_dataset_is_updated_or_refused_as_asked(fac, server, argilla_stack, owner_client, tmp_path):
     run = write_run(tmp_path / "run")
     push = ["review", "push", "--kind", "samples", "--data", str(run), "--dataset", "exists"]
-    assert cli(argilla_stack, *push).exit_code == 0
-    refused = cli(argilla_stack, *push, "--if-exists", "fail")
-    assert_one_clear_line(refused, "fac/exists already exists", "if_exists is 'fail'", "Nothing was pushed")
+    assert fac(*push, *server).exit_code == 0
+    refused = fac(*push, "--if-exists", "fail", *server)
+    refused.error_line("fac/exists already exists", "if_exists is 'fail'", "Nothing was pushed")
     catalog_dir = build_catalog().save(tmp_path / "catalog")
     other = ["review", "push", "--kind", "relevance", "--catalog", str(catalog_dir), "--task", TASK]
-    mismatch = cli(argilla_stack, *other, "--dataset", "exists")
-    assert_one_clear_line(mismatch, "exists with another schema", "not a relevance review", "Nothing was pushed")
+    mismatch = fac(*other, "--dataset", "exists", *server)
+    mismatch.error_line("exists with another schema", "not a relevance review", "Nothing was pushed")
     assert len(server_records(owner_client, "exists")) == 4  # untouched by the refused pushes
 
 
-def test_a_bad_field_is_refused_before_the_server_is_touched(argilla_stack, owner_client, tmp_path):
+def test_a_bad_field_is_refused_before_the_server_is_touched(fac, server, argilla_stack, owner_client, tmp_path):
     rows = sample_rows()
     rows[1]["instruction"], rows[1]["response"] = "  ", None
     empty = write_run(tmp_path / "empty", rows)
-    result = cli(argilla_stack, "review", "push", "--kind", "samples", "--data", str(empty), "--dataset", "bad-field")
-    assert_one_clear_line(result, "row(s) [1] have an empty sample", "Nothing was pushed")
+    result = fac("review", "push", "--kind", "samples", "--data", str(empty), "--dataset", "bad-field", *server)
+    result.error_line("row(s) [1] have an empty sample", "Nothing was pushed")
     from datasets import load_from_disk
 
     no_target = load_from_disk(str(write_run(tmp_path / "run") / "dataset")).remove_columns("target_feature")
     no_target.save_to_disk(str(tmp_path / "no_target"))
     push = ["review", "push", "--kind", "samples", "--data", str(tmp_path / "no_target"), "--task", TASK]
-    result = cli(argilla_stack, *push)
-    assert_one_clear_line(result, "lacks the column(s) ['target_feature']", "Nothing was pushed")
+    result = fac(*push, *server)
+    result.error_line("lacks the column(s) ['target_feature']", "Nothing was pushed")
     assert find_dataset(owner_client, "bad-field", WORKSPACE) is None
     assert (empty / "dataset").is_dir()  # the local data is untouched
 
 
-def test_pulling_a_dataset_that_was_never_pushed_says_so(argilla_stack, tmp_path):
+def test_pulling_a_dataset_that_was_never_pushed_says_so(fac, server, argilla_stack, tmp_path):
     run = write_run(tmp_path / "run")
-    result = cli(
-        argilla_stack,
+    result = fac(
         "review",
         "pull",
         "--kind",
@@ -283,8 +271,9 @@ def test_pulling_a_dataset_that_was_never_pushed_says_so(argilla_stack, tmp_path
         str(tmp_path / "o"),
         "--dataset",
         "never-pushed",
+        *server,
     )
-    assert_one_clear_line(result, "No Argilla dataset fac/never-pushed", "push it first")
+    result.error_line("No Argilla dataset fac/never-pushed", "push it first")
     assert not (tmp_path / "o").exists()
 
 

@@ -7,9 +7,7 @@ import os
 
 import pytest
 from review_data import GENERATOR, TASK, build_catalog, free_ports, sample_rows, write_run
-from typer.testing import CliRunner
 
-from fac_datasets.cli import app
 from fac_datasets.config import ArgillaConfig
 from fac_datasets.constants import RELEVANT_LABELS, REVIEW_KEEP, REVIEW_REJECT_REASON, REVIEW_STATUS
 from fac_datasets.errors import FacConfigError, FacInputError, FacServiceError
@@ -246,7 +244,7 @@ def test_cohen_kappa():
 
 
 # ------------------------------------------------------------------ connection and stack without a server
-def test_a_server_that_is_down_is_one_clear_line_and_nothing_is_read(tmp_path):
+def test_a_server_that_is_down_is_one_clear_line_and_nothing_is_read(fac, tmp_path):
     (port,) = free_ports(1)
     endpoint = resolve_endpoint(f"http://127.0.0.1:{port}/", "key")
     assert endpoint.url == f"http://127.0.0.1:{port}"
@@ -254,9 +252,7 @@ def test_a_server_that_is_down_is_one_clear_line_and_nothing_is_read(tmp_path):
         check_server(endpoint)
     run = write_run(tmp_path / "run")
     before = sorted(p.name for p in run.rglob("*"))
-    result = CliRunner().invoke(
-        app, ["review", "push", "--kind", "samples", "--data", str(run), "--url", endpoint.url, "--api-key", "key"]
-    )
+    result = fac("review", "push", "--kind", "samples", "--data", run, "--url", endpoint.url, "--api-key", "key")
     assert result.exit_code == 2 and "Traceback" not in result.output
     assert result.output.strip().splitlines()[-1].startswith(f"error: No Argilla server answers at {endpoint.url}")
     assert sorted(p.name for p in run.rglob("*")) == before  # nothing local was touched
@@ -277,7 +273,7 @@ def test_the_endpoint_comes_from_options_then_environment_then_the_local_stack(t
     assert resolve_endpoint("http://given:1", "k4", config)[:2] == ("http://given:1", "k4")
 
 
-def test_status_and_down_without_a_stack_and_a_stale_pid_is_never_signalled(tmp_path):
+def test_status_and_down_without_a_stack_and_a_stale_pid_is_never_signalled(fac, tmp_path):
     stack = ArgillaStack(ArgillaConfig(state_dir=str(tmp_path)))
     assert stack.status().stopped and not stack.status().up and stack.down() == []
     stack.run_dir.mkdir(parents=True)
@@ -285,16 +281,16 @@ def test_status_and_down_without_a_stack_and_a_stale_pid_is_never_signalled(tmp_
     (stack.run_dir / "server.pid").write_text(json.dumps({"pid": os.getpid(), "start_time": 1}))
     assert not stack.status().components[2].running
     assert stack.down() == [] and not (stack.run_dir / "server.pid").exists()
-    result = CliRunner().invoke(app, ["argilla", "status", "--state-dir", str(tmp_path)])
+    result = fac("argilla", "status", "--state-dir", str(tmp_path))
     assert result.exit_code == 1 and "stopped" in result.output and "down:" in result.output
 
 
-def test_bad_review_options_are_one_clear_line(tmp_path):
-    result = CliRunner().invoke(app, ["review", "push", "--kind", "votes"])
+def test_bad_review_options_are_one_clear_line(fac, tmp_path):
+    result = fac("review", "push", "--kind", "votes")
     assert result.exit_code == 2 and "error: --kind 'votes'" in result.output
-    result = CliRunner().invoke(app, ["review", "pull", "--kind", "relevance", "--task", TASK])
+    result = fac("review", "pull", "--kind", "relevance", "--task", TASK)
     assert result.exit_code == 2 and "needs --catalog and --task" in result.output
-    result = CliRunner().invoke(app, ["review", "push", "--kind", "samples", "--data", str(tmp_path / "missing")])
+    result = fac("review", "push", "--kind", "samples", "--data", str(tmp_path / "missing"))
     assert result.exit_code == 2 and "no such file or folder" in result.output
     with pytest.raises(FacConfigError, match="if_exists"):
         ArgillaConfig(if_exists="replace")
