@@ -5,13 +5,9 @@
 from __future__ import annotations
 
 import json
-import sys
-from pathlib import Path
 
 import pytest
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "synthesis"))
-from synth_setup import ANCHOR, CURRENT, ScriptedModel, planted, planted_catalog, planted_extractor  # noqa: E402,F401
+from synth_setup import ANCHOR, CURRENT, ScriptedModel, planted, planted_catalog, planted_extractor  # noqa: F401
 
 from fac_datasets.catalog.spans import has_peak_mark, split_peak, strip_peak_marks
 from fac_datasets.config import GeneratorConfig, SynthesisConfig
