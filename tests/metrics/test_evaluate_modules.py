@@ -19,7 +19,7 @@ from helpers import run_python
 
 from fac_datasets.evaluate_modules import available_modules, metrics_dir, module_path
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 OURS = [
     "distinct_n",
     "ngram_entropy",
