@@ -123,8 +123,8 @@ def test_registry_takes_new_metrics():
         resolve_metrics(["n_chars"])
 
 
-def test_the_three_newer_metrics_are_listed_and_g_vendi_is_opt_in():
-    help_text = run("--help").output
+def test_the_three_newer_metrics_are_listed_and_g_vendi_is_opt_in(fac):
+    help_text = fac("diversity", "--help").output
     for name in ("novelsum", "dcscore", "g_vendi"):
         assert name in METRICS and name in help_text
     assert [s.name for s in resolve_metrics(None)][-3:] == ["novelsum", "dcscore", "fac"]

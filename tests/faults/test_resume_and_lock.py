@@ -98,19 +98,15 @@ def test_a_reused_pid_does_not_hold_the_lock(tmp_path):
 HOLD_SYNTHESIS_LOCK = HOLD_LOCK.replace("fac annotate-dataset", "fac synthesize")
 
 
-def test_a_second_synthesis_into_the_same_folder_is_refused(data_file, tmp_path, tiny_model_dir, tiny_sae_dir):
+def test_a_second_synthesis_into_the_same_folder_is_refused(fac, data_file, tmp_path, tiny):
     out = tmp_path / "synth"
     holder = subprocess.Popen([sys.executable, "-c", HOLD_SYNTHESIS_LOCK, str(out)], stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "locked"
-        args = ["synthesize", "--anchor", str(data_file), "--current", str(data_file), "--task", "toxicity"]
-        args += ["--out", str(out), "--model", str(tiny_model_dir), "--sae", str(tiny_sae_dir)]
-        args += ["--generator", "openai:m@http://127.0.0.1:9/v1", "--relevance", "anchor-support"]
-        result = CliRunner().invoke(app, args)
-        assert result.exit_code == 2, result.output
-        line = result.output.strip().splitlines()[-1]
-        assert line.startswith("error: ") and "Traceback" not in result.output
-        assert f"pid {holder.pid}" in line and "in use by another fac synthesize" in line, line
+        args = ["synthesize", "--anchor", data_file, "--current", data_file, "--task", "toxicity", "--out", out]
+        args += [*tiny.args, "--generator", "openai:m@http://127.0.0.1:9/v1", "--relevance", "anchor-support"]
+        result = fac(*args)
+        result.error_line(f"pid {holder.pid}", "in use by another fac synthesize")
         assert sorted(p.name for p in out.iterdir()) == [RUN_LOCK_FILENAME], "the refused run wrote outputs"
     finally:
         holder.kill()
