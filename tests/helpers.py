@@ -28,6 +28,23 @@ TEXTS = [
 ]
 
 
+# General prose and a themed anchor: enrichment of SEA_POEMS against GENERAL picks the theme's features.
+GENERAL = [
+    "The committee met on Tuesday to discuss the annual budget.",
+    "Rain is expected across the north of the country tomorrow.",
+    "The museum opened a new wing devoted to modern sculpture.",
+    "He walked to the station and waited for the early train.",
+    "The recipe calls for two cups of flour and a pinch of salt.",
+    "Scientists measured the temperature of the lake every hour.",
+]
+SEA_POEMS = [
+    "Write a poem about the sea.",
+    "Write a short poem about the ocean at night.",
+    "Write a poem about the wind and the waves.",
+    "Write a song about the sea shore.",
+]
+
+
 def random_sae(d_in=16, d_sae=64, k=4, seed=0, **cfg) -> TopKSAE:
     gen = torch.Generator().manual_seed(seed)
     sae = TopKSAE(SAEConfig(d_in=d_in, d_sae=d_sae, k=k, model_name="tiny", layer=2, **cfg))

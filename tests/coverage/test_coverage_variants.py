@@ -6,6 +6,7 @@ import json
 
 import numpy as np
 import pytest
+from helpers import GENERAL, SEA_POEMS
 
 from fac_datasets.config import CoverageConfig
 from fac_datasets.coverage.compute import compute_coverage
@@ -180,20 +181,7 @@ def test_quantile_rule_refuses_stats_of_another_sae():
 
 
 # ------------------------------------------------------------------ the CLI on the tiny model
-GENERAL = [
-    "The committee met on Tuesday to discuss the annual budget.",
-    "Rain is expected across the north of the country tomorrow.",
-    "The museum opened a new wing devoted to modern sculpture.",
-    "He walked to the station and waited for the early train.",
-    "The recipe calls for two cups of flour and a pinch of salt.",
-    "Scientists measured the temperature of the lake every hour.",
-]
-ANCHOR_TEXTS = [
-    "Write a poem about the sea.",
-    "Write a short poem about the ocean at night.",
-    "Write a poem about the wind and the waves.",
-    "Write a song about the sea shore.",
-]
+ANCHOR_TEXTS = SEA_POEMS
 
 
 def _jsonl(path, texts):

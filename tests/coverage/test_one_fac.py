@@ -9,20 +9,10 @@ import subprocess
 import sys
 
 import pytest
+from helpers import GENERAL, SEA_POEMS
 
-GENERAL = [
-    "The committee met on Tuesday to discuss the annual budget.",
-    "Rain is expected across the north of the country tomorrow.",
-    "The museum opened a new wing devoted to modern sculpture.",
-    "He walked to the station and waited for the early train.",
-    "The recipe calls for two cups of flour and a pinch of salt.",
-    "Scientists measured the temperature of the lake every hour.",
-]
 ANCHOR = [
-    "Write a poem about the sea.",
-    "Write a short poem about the ocean at night.",
-    "Write a poem about the wind and the waves.",
-    "Write a song about the sea shore.",
+    *SEA_POEMS,
     "Write a poem about a storm at sea.",
 ]
 CURRENT = ["Write a poem about the sea.", "The committee met on Tuesday.", "Write a song about rain."]

@@ -13,24 +13,11 @@ import json
 import warnings
 
 import pytest
-from helpers import TEXTS
+from helpers import GENERAL, SEA_POEMS, TEXTS
 
 from fac_datasets.config import CoverageConfig, RelevanceConfig
 
-GENERAL = [
-    "The committee met on Tuesday to discuss the annual budget.",
-    "Rain is expected across the north of the country tomorrow.",
-    "The museum opened a new wing devoted to modern sculpture.",
-    "He walked to the station and waited for the early train.",
-    "The recipe calls for two cups of flour and a pinch of salt.",
-    "Scientists measured the temperature of the lake every hour.",
-]
-ANCHOR = [
-    "Write a poem about the sea.",
-    "Write a short poem about the ocean at night.",
-    "Write a poem about the wind and the waves.",
-    "Write a song about the sea shore.",
-]
+ANCHOR = SEA_POEMS
 
 
 @pytest.fixture()
