@@ -141,12 +141,15 @@ def _relevance(
     contrast = None
     if choice.contrast is not None:
         contrast = read_features(choice.contrast, featurizer, name="contrast").counts
+    # The run always has a catalog (given or mined) to show features with; it decides relevance only
+    # when asked to (method catalog) or by default (auto: when it holds verdicts for the task).
+    deciding = catalog if choice.config.method in ("auto", "catalog") else None
     relevance = resolve(
         anchor,
         choice.config,
         task=task.relevance_task,
         ids=choice.relevant_features,
-        catalog=catalog,
+        catalog=deciding,
         contrast=contrast,
         contrast_name=choice.contrast_name,
     )

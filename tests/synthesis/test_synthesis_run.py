@@ -233,6 +233,23 @@ def test_without_a_catalog_one_is_mined_and_relevance_falls_back_with_a_note(cha
     assert result.report["calls"]["total"] == 3 and result.before.n_relevant > 3
 
 
+
+@pytest.mark.parametrize("method", ["anchor-support", "enrichment"])
+def test_an_explicit_relevance_method_works_next_to_the_catalog_the_run_shows_features_with(
+    chat_server, tmp_path, planted_extractor, planted_catalog, method
+):
+    """A run always has a catalog (given or mined); asking for another method must not be refused for it."""
+    from fac_datasets.config import RelevanceConfig
+    from fac_datasets.synthesis.api import RelevanceChoice
+
+    chat_server.reply_text = ScriptedModel()
+    config = CONFIG.model_copy(update={"budget": 2})
+    contrast = ["The committee met on Tuesday.", "Rain is expected tomorrow."] if method == "enrichment" else None
+    relevance = RelevanceChoice(RelevanceConfig(method=method, min_z=0.0, min_support=1), contrast=contrast)
+    result = run(chat_server, tmp_path, planted_extractor, planted_catalog, config=config, relevance=relevance)
+    expected = "anchor support" if method == "anchor-support" else "features enriched"
+    assert expected in result.report["relevance"], result.report["relevance"]
+
 def test_co_targets_name_co_occurring_missing_features_in_one_prompt(
     chat_server, tmp_path, planted, planted_extractor, planted_catalog
 ):
