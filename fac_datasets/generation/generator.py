@@ -175,6 +175,8 @@ class Generator:
         self.cache = GenerationCache(cache_file(generator_id, self.config.cache_dir))
         self._lock = threading.Lock()
         self._started: float | None = None  # monotonic time of the first request: the deadline's clock
+        self.clock: Callable[[], float] = time.monotonic
+        """Seconds on the deadline's clock (a test may step it instead of waiting)."""
         self._not_sent_error = (
             f"{generator_id}: not sent, the deadline of {self.config.deadline_seconds:g} s had passed "
             "(deadline_seconds, --deadline)"
@@ -232,7 +234,7 @@ class Generator:
 
             start = time.perf_counter()
             if self._started is None:
-                self._started = time.monotonic()
+                self._started = self.clock()
             try:
                 if self.deadline_passed():  # nothing is sent
                     for job in range(len(keys)):
@@ -260,7 +262,7 @@ class Generator:
             return None
         if self._started is None:
             return deadline
-        return max(0.0, self._started + deadline - time.monotonic())
+        return max(0.0, self._started + deadline - self.clock())
 
     def deadline_passed(self) -> bool:
         left = self.time_left()

@@ -8,6 +8,7 @@ and synthesis still leaves its report.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import socket
@@ -123,9 +124,12 @@ def test_the_deadline_stops_retries_and_queued_requests_to_a_hung_server(hung_se
 
 
 def test_a_local_model_stops_between_batches_at_the_deadline(tiny_model_dir, tmp_path):
-    # One batch of 64 new tokens takes about 0.3 s on the tiny model: the deadline falls inside the first.
-    config = GeneratorConfig(cache_dir=str(tmp_path), batch_size=1, deadline_seconds=0.15)
+    # The deadline's clock steps one second per reading, so the deadline (2.5 s) falls inside the first
+    # batch whatever the machine's speed (a random model may also stop at EOS after a token or two).
+    config = GeneratorConfig(cache_dir=str(tmp_path), batch_size=1, deadline_seconds=2.5)
     generator = load_generator(f"hf:{tiny_model_dir}", config)
+    ticks = itertools.count()
+    generator.clock = lambda: float(next(ticks))  # start 0, generate's check 1, batch 1's 2 (sent), batch 2's 3
     out = generator.generate(conversations(3), GenerationParams(max_new_tokens=64, temperature=0.0))
     assert sum(g.ok for g in out) == 1
     assert sum(g.text is None and "not sent" in g.error for g in out) == 2

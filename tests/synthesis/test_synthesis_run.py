@@ -233,7 +233,6 @@ def test_without_a_catalog_one_is_mined_and_relevance_falls_back_with_a_note(cha
     assert result.report["calls"]["total"] == 3 and result.before.n_relevant > 3
 
 
-
 @pytest.mark.parametrize("method", ["anchor-support", "enrichment"])
 def test_an_explicit_relevance_method_works_next_to_the_catalog_the_run_shows_features_with(
     chat_server, tmp_path, planted_extractor, planted_catalog, method
@@ -249,6 +248,7 @@ def test_an_explicit_relevance_method_works_next_to_the_catalog_the_run_shows_fe
     result = run(chat_server, tmp_path, planted_extractor, planted_catalog, config=config, relevance=relevance)
     expected = "anchor support" if method == "anchor-support" else "features enriched"
     assert expected in result.report["relevance"], result.report["relevance"]
+
 
 def test_co_targets_name_co_occurring_missing_features_in_one_prompt(
     chat_server, tmp_path, planted, planted_extractor, planted_catalog

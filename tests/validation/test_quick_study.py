@@ -9,6 +9,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import math
+import sys
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,9 @@ SHARED = ROOT.parent / "shared" / "data"
 
 
 def _script():
+    """The script as a module; like `python benchmarks/validation_study.py`, its folder is on sys.path (shared_data)."""
+    if str(ROOT / "benchmarks") not in sys.path:
+        sys.path.insert(0, str(ROOT / "benchmarks"))
     spec = importlib.util.spec_from_file_location("validation_study", ROOT / "benchmarks" / "validation_study.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
