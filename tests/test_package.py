@@ -26,3 +26,14 @@ def test_unknown_attribute_is_an_attribute_error():
 
     with pytest.raises(AttributeError, match="no attribute 'nope'"):
         fac_datasets.nope  # noqa: B018
+
+
+def test_every_package_folder_is_listed_for_the_wheel():
+    """setuptools gets an explicit package list: a stage folder missing from it is missing from a wheel."""
+    import tomllib
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    listed = set(tomllib.loads((root / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    folders = {".".join(init.parent.relative_to(root).parts) for init in (root / "fac_datasets").rglob("__init__.py")}
+    assert folders - listed == set()
