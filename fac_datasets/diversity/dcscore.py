@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from fac_datasets.config import DCScoreConfig
-from fac_datasets.errors import FacInputError
+from fac_datasets.diversity.pairwise import unit_rows
 from fac_datasets.inputs import check_plain_texts
 
 _DEFAULTS = DCScoreConfig()
@@ -35,13 +35,7 @@ class DCScore:
 
 def dcscore_of_embeddings(embeddings: np.ndarray, config: DCScoreConfig = _DEFAULTS) -> float:
     """sum_i exp(K_ii / tau) / sum_j exp(K_ij / tau), cosine kernel, rows normalised here (float64)."""
-    x = np.asarray(embeddings, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] < 2:
-        raise FacInputError(f"DCScore needs at least 2 embeddings, got shape {x.shape}.")
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    if np.any(norms == 0):
-        raise FacInputError("An embedding is all zeros: its cosine similarities are undefined.")
-    x = x / norms
+    x = unit_rows(embeddings, "DCScore", min_rows=2)
     total = 0.0
     for start in range(0, x.shape[0], config.chunk_rows):
         logits = x[start : start + config.chunk_rows] @ x.T / config.tau

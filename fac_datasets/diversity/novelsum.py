@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from fac_datasets.config import NovelSumConfig
+from fac_datasets.diversity.pairwise import unit_rows
 from fac_datasets.errors import FacInputError
 from fac_datasets.inputs import check_plain_texts
 
@@ -43,16 +44,6 @@ class NovelSum:
 
     def as_dict(self) -> dict:
         return asdict(self)
-
-
-def _unit_rows(x: np.ndarray, what: str) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] < 1:
-        raise FacInputError(f"{what} must be a non-empty 2-D array of embeddings, got shape {x.shape}.")
-    norms = np.linalg.norm(x, axis=1, keepdims=True)
-    if np.any(norms == 0):
-        raise FacInputError(f"An embedding in {what} is all zeros: cosine distance is undefined for it.")
-    return x / norms
 
 
 def local_density(
@@ -83,7 +74,7 @@ def novelsum_of_embeddings(
 ) -> NovelSum:
     """NovelSum of embedded texts; `reference` (embedded the same way) gives the density factor."""
     raw = np.asarray(embeddings, dtype=np.float64)
-    x = _unit_rows(raw, "the embeddings")
+    x = unit_rows(raw, "the embeddings")
     n = x.shape[0]
     if n < 2:
         raise FacInputError(f"NovelSum needs at least 2 texts, got {n}.")

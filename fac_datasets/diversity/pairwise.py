@@ -34,15 +34,20 @@ class PairCosDist:
         return asdict(self)
 
 
-def mean_pairwise_cosine_distance(embeddings: np.ndarray) -> float:
-    """Exact mean of 1 - cos over ordered pairs i != j (rows are normalised here, in float64)."""
+def unit_rows(embeddings: np.ndarray, what: str, min_rows: int = 1) -> np.ndarray:
+    """Rows as float64 unit vectors for a cosine kernel: a 2-D array of >= `min_rows` rows, none all zeros."""
     x = np.asarray(embeddings, dtype=np.float64)
-    if x.ndim != 2 or x.shape[0] < 2:
-        raise FacInputError(f"Pairwise distance needs at least 2 embeddings, got shape {x.shape}.")
+    if x.ndim != 2 or x.shape[0] < min_rows:
+        raise FacInputError(f"{what} needs at least {min_rows} embeddings (a 2-D array), got shape {x.shape}.")
     norms = np.linalg.norm(x, axis=1, keepdims=True)
     if np.any(norms == 0):
-        raise FacInputError("An embedding is all zeros: cosine distance is undefined for it.")
-    x = x / norms
+        raise FacInputError(f"{what}: an embedding is all zeros, so its cosine similarities are undefined.")
+    return x / norms
+
+
+def mean_pairwise_cosine_distance(embeddings: np.ndarray) -> float:
+    """Exact mean of 1 - cos over ordered pairs i != j (rows are normalised here, in float64)."""
+    x = unit_rows(embeddings, "Pairwise distance", min_rows=2)
     n = x.shape[0]
     total = x.sum(axis=0)
     mean_cos = (float(total @ total) - n) / (n * (n - 1))
