@@ -49,6 +49,17 @@ class _UsesTask:
 
         return load_task(self.task, guideline=self.guideline, columns=self.columns)
 
+    def _with_schema(self, task, messages: list[dict]):
+        """distilabel's StructuredInput (messages, {'format': 'json', 'schema': ...}) for our LLM adapter,
+        which constrains the answer to the task's schema; other LLMs get the messages alone."""
+        from fac_datasets.synthesis.schema import answer_schema
+
+        from .llm import FacGeneratorLLM
+
+        if not isinstance(self.llm, FacGeneratorLLM):  # type: ignore[attr-defined]  # Task's field
+            return messages
+        return messages, {"format": "json", "schema": answer_schema(task).json_schema}
+
 
 class _UsesExtractor:
     """Loads the very extractor coverage uses (backbone, SAE, pooling) from its config fields in `load()`."""
@@ -106,10 +117,10 @@ class FeatureCandidates(_UsesTask, Task):
     def outputs(self) -> list[str]:
         return [CANDIDATES, CANDIDATE_ROWS, PARSE_ERROR, "model_name"]
 
-    def format_input(self, input: dict[str, Any]) -> list[dict]:  # noqa: A002 - distilabel's name
+    def format_input(self, input: dict[str, Any]) -> Any:  # noqa: A002 - distilabel's name
         from fac_datasets.synthesis.prompts import request_messages
 
-        return request_messages(self._task, [_brief(input)])
+        return self._with_schema(self._task, request_messages(self._task, [_brief(input)]))
 
     def format_output(self, output: str | None, input: dict[str, Any] | None = None) -> dict[str, Any]:  # noqa: A002
         parsed = _parse(self._task, output)
@@ -210,13 +221,13 @@ class FeatureCoveredGeneration(_UsesTask, Task):
     def outputs(self) -> list[str]:
         return [SAMPLE, SAE_TEXT, PARSE_ERROR, "model_name"]
 
-    def format_input(self, input: dict[str, Any]) -> list[dict]:  # noqa: A002
+    def format_input(self, input: dict[str, Any]) -> Any:  # noqa: A002
         from fac_datasets.synthesis.pairs import ContrastivePair
         from fac_datasets.synthesis.prompts import request_messages
 
         pair = ContrastivePair(**input[PAIR]) if input[PAIR] else None
         shown = pair.prompt_text() if pair else None
-        return request_messages(self._task, [_brief(input)], pair=shown)
+        return self._with_schema(self._task, request_messages(self._task, [_brief(input)], pair=shown))
 
     def format_output(self, output: str | None, input: dict[str, Any] | None = None) -> dict[str, Any]:  # noqa: A002
         return _parse(self._task, output)
