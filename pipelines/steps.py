@@ -49,16 +49,16 @@ class _UsesTask:
 
         return load_task(self.task, guideline=self.guideline, columns=self.columns)
 
-    def _with_schema(self, task, messages: list[dict]):
-        """distilabel's StructuredInput (messages, {'format': 'json', 'schema': ...}) for our LLM adapter,
-        which constrains the answer to the task's schema; other LLMs get the messages alone."""
+    def _set_schema(self, task) -> None:
+        """Our LLM adapter gets the task's answer schema as its `structured_output` (unless one is set), as
+        distilabel sets a task's default structured output; other LLMs are left as they are."""
         from fac_datasets.synthesis.schema import answer_schema
 
         from .llm import FacGeneratorLLM
 
-        if not isinstance(self.llm, FacGeneratorLLM):  # type: ignore[attr-defined]  # Task's field
-            return messages
-        return messages, {"format": "json", "schema": answer_schema(task).json_schema}
+        llm = self.llm  # type: ignore[attr-defined]  # Task's field
+        if isinstance(llm, FacGeneratorLLM) and not llm.structured_output:
+            llm.structured_output = {"format": "json", "schema": answer_schema(task).json_schema}
 
 
 class _UsesExtractor:
@@ -108,6 +108,7 @@ class FeatureCandidates(_UsesTask, Task):
     def load(self) -> None:
         super().load()
         self._task = self._load_task()
+        self._set_schema(self._task)
 
     @property
     def inputs(self) -> list[str]:
@@ -117,10 +118,10 @@ class FeatureCandidates(_UsesTask, Task):
     def outputs(self) -> list[str]:
         return [CANDIDATES, CANDIDATE_ROWS, PARSE_ERROR, "model_name"]
 
-    def format_input(self, input: dict[str, Any]) -> Any:  # noqa: A002 - distilabel's name
+    def format_input(self, input: dict[str, Any]) -> list[dict]:  # noqa: A002 - distilabel's name
         from fac_datasets.synthesis.prompts import request_messages
 
-        return self._with_schema(self._task, request_messages(self._task, [_brief(input)]))
+        return request_messages(self._task, [_brief(input)])
 
     def format_output(self, output: str | None, input: dict[str, Any] | None = None) -> dict[str, Any]:  # noqa: A002
         parsed = _parse(self._task, output)
@@ -212,6 +213,7 @@ class FeatureCoveredGeneration(_UsesTask, Task):
     def load(self) -> None:
         super().load()
         self._task = self._load_task()
+        self._set_schema(self._task)
 
     @property
     def inputs(self) -> list[str]:
@@ -221,13 +223,13 @@ class FeatureCoveredGeneration(_UsesTask, Task):
     def outputs(self) -> list[str]:
         return [SAMPLE, SAE_TEXT, PARSE_ERROR, "model_name"]
 
-    def format_input(self, input: dict[str, Any]) -> Any:  # noqa: A002
+    def format_input(self, input: dict[str, Any]) -> list[dict]:  # noqa: A002
         from fac_datasets.synthesis.pairs import ContrastivePair
         from fac_datasets.synthesis.prompts import request_messages
 
         pair = ContrastivePair(**input[PAIR]) if input[PAIR] else None
         shown = pair.prompt_text() if pair else None
-        return self._with_schema(self._task, request_messages(self._task, [_brief(input)], pair=shown))
+        return request_messages(self._task, [_brief(input)], pair=shown)
 
     def format_output(self, output: str | None, input: dict[str, Any] | None = None) -> dict[str, Any]:  # noqa: A002
         return _parse(self._task, output)
