@@ -372,6 +372,9 @@ class SynthesisConfig(FacConfig):
     candidates: int = Field(4, ge=1)
     """Step-1 candidates per feature, scored by the SAE to pick its contrastive pair."""
 
+    samples_per_call: int = Field(1, ge=1)
+    """Samples one generator call asks for (its answer schema holds exactly this many); the loop takes 1 for now."""
+
     calls_per_feature: int = Field(10, ge=1)
     """Generator calls per feature at most: candidates, covered samples and retries of unparsable answers."""
 

@@ -49,6 +49,17 @@ class _UsesTask:
 
         return load_task(self.task, guideline=self.guideline, columns=self.columns)
 
+    def _set_schema(self, task) -> None:
+        """Our LLM adapter gets the task's answer schema as its `structured_output` (unless one is set), as
+        distilabel sets a task's default structured output; other LLMs are left as they are."""
+        from fac_datasets.synthesis.schema import answer_schema
+
+        from .llm import FacGeneratorLLM
+
+        llm = self.llm  # type: ignore[attr-defined]  # Task's field
+        if isinstance(llm, FacGeneratorLLM) and not llm.structured_output:
+            llm.structured_output = {"format": "json", "schema": answer_schema(task).json_schema}
+
 
 class _UsesExtractor:
     """Loads the very extractor coverage uses (backbone, SAE, pooling) from its config fields in `load()`."""
@@ -97,6 +108,7 @@ class FeatureCandidates(_UsesTask, Task):
     def load(self) -> None:
         super().load()
         self._task = self._load_task()
+        self._set_schema(self._task)
 
     @property
     def inputs(self) -> list[str]:
@@ -201,6 +213,7 @@ class FeatureCoveredGeneration(_UsesTask, Task):
     def load(self) -> None:
         super().load()
         self._task = self._load_task()
+        self._set_schema(self._task)
 
     @property
     def inputs(self) -> list[str]:

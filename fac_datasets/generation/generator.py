@@ -19,7 +19,7 @@ import sqlite3
 import threading
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -27,6 +27,7 @@ from fac_datasets.cache import cache_root
 from fac_datasets.config import GenerationParams, GeneratorConfig
 from fac_datasets.constants import CACHE_GENERATIONS_DIR
 from fac_datasets.errors import FacInputError
+from fac_datasets.generation.schema import AnswerSchema, SchemaLike, as_schema
 
 Conversation = list[dict[str, Any]]
 ACCEPTED_SPECS = (
@@ -37,13 +38,18 @@ ACCEPTED_SPECS = (
 
 
 class Generation(NamedTuple):
-    """One answer. A failed call has `text=None` and `error` set; `cached` says no call was made."""
+    """One answer. A failed call has `text=None` and `error` set; `cached` says no call was made.
+
+    Asked with a schema, `malformed` says why the answer does not follow it (a cause of
+    `generation.schema.MALFORMED_CAUSES`; None when it does): the text is kept for tolerant parsing.
+    """
 
     text: str | None
     cached: bool = False
     prompt_tokens: int = 0
     completion_tokens: int = 0
     error: str | None = None
+    malformed: str | None = None
 
     @property
     def ok(self) -> bool:
@@ -65,16 +71,24 @@ class GeneratorStats:
     """Conversations not sent because the deadline had passed (also counted in errors, not in calls)."""
     retries: int = 0
     seconds: float = 0.0
+    malformed: dict[str, int] = field(default_factory=dict)
+    """Answers asked with a schema that did not follow it, by cause (cache hits included); flat in to_dict."""
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Numbers only (so two snapshots subtract): `malformed_<cause>` keys appear once a cause has occurred."""
+        numbers = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "malformed"}
+        return numbers | {f"malformed_{cause}": n for cause, n in sorted(self.malformed.items())}
 
 
-def cache_key(generator_id: str, conversation: Conversation, params: GenerationParams) -> str:
+def cache_key(
+    generator_id: str, conversation: Conversation, params: GenerationParams, schema: AnswerSchema | None = None
+) -> str:
     """Everything that decides an answer, hashed."""
     settings = params.model_dump()
     if not settings["continue_final_message"]:  # added later: leave the keys of plain requests as they were
         del settings["continue_final_message"]
+    if schema is not None:  # added later too: requests without a schema keep their keys
+        settings["schema"] = schema.json_schema
     try:
         blob = json.dumps([generator_id, conversation, settings], sort_keys=True)
     except (TypeError, ValueError) as exc:
@@ -193,18 +207,27 @@ class Generator:
         params: GenerationParams | None = None,
         *,
         progress: bool = False,
+        schema: SchemaLike | AnswerSchema | None = None,
     ) -> list[Generation]:
-        """One `Generation` per conversation, in order; cached answers are reused, new ones cached as they finish."""
+        """One `Generation` per conversation, in order; cached answers are reused, new ones cached as they finish.
+
+        `schema` (a pydantic model class or a JSON-schema dict) asks for answers of that shape: local
+        models are constrained to it, servers get it as `response_format`; every answer is checked
+        and one that does not follow it is counted by cause (`Generation.malformed`), never raised.
+        """
         from tqdm.auto import tqdm
 
         if isinstance(conversations, (str, dict)):
             raise FacInputError("generate() takes a list of conversations; wrap a single conversation in a list.")
         params = params or GenerationParams()
+        answer_schema = as_schema(schema)
+        if answer_schema is not None:
+            self.check_schema(answer_schema)
         convs = [check_conversation(c, i) for i, c in enumerate(conversations)]
         results: list[Generation | None] = [None] * len(convs)
         pending: dict[str, list[int]] = {}  # duplicates are generated once
         for i, conv in enumerate(convs):
-            key = cache_key(self.generator_id, conv, params)
+            key = cache_key(self.generator_id, conv, params, answer_schema)
             hit = None if key in pending else self.cache.get(key)
             if hit is not None:
                 results[i] = hit
@@ -240,17 +263,36 @@ class Generator:
                     for job in range(len(keys)):
                         done(job, self.not_sent())
                 else:
-                    self._run([convs[pending[key][0]] for key in keys], params, done)
+                    self._run([convs[pending[key][0]] for key in keys], params, done, answer_schema)
             finally:
                 self._add(seconds=time.perf_counter() - start)
                 bar.close()
         missing = Generation(None, error=f"{self.generator_id}: the backend returned no answer (a bug; please report)")
-        return [r if r is not None else missing for r in results]
+        answers = [r if r is not None else missing for r in results]
+        return answers if answer_schema is None else [self._checked(a, answer_schema, params) for a in answers]
 
-    def _run(self, conversations: list[Conversation], params: GenerationParams, done: DoneCallback) -> None:
+    def _checked(self, generation: Generation, schema: AnswerSchema, params: GenerationParams) -> Generation:
+        """The generation with `malformed` set by the schema check, counted by cause."""
+        cause = schema.malformed(generation.text, generation.completion_tokens, params.max_new_tokens)
+        if cause is not None:
+            with self._lock:
+                self.stats.malformed[cause] = self.stats.malformed.get(cause, 0) + 1
+        return generation._replace(malformed=cause)
+
+    def check_schema(self, schema: AnswerSchema) -> None:
+        """Raise FacConfigError (one line naming the schema feature) if this backend cannot take the schema."""
+
+    def _run(
+        self,
+        conversations: list[Conversation],
+        params: GenerationParams,
+        done: DoneCallback,
+        schema: AnswerSchema | None = None,
+    ) -> None:
         """Answer every conversation, calling `done(index, generation)` once per index as soon as it is ready.
 
         Failures are reported as generations with `error` set, so finished answers are cached before a crash.
+        With a `schema`, constrain or request answers of that shape (the base class checks them).
         Once `deadline_passed()`, send nothing more: answer each remaining index with `not_sent()`.
         """
         raise NotImplementedError

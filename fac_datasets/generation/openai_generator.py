@@ -4,6 +4,13 @@ Plain `httpx` (no `openai` package in the core deps); a bounded thread pool keep
 requests in flight; connection errors, timeouts, 429 and 5xx are retried with exponential backoff,
 other 4xx are not (retrying a bad request or a bad key only wastes time). With a deadline, each
 request waits at most the time left, backoff stops at the deadline, and queued requests are not sent.
+
+Structured output: a request with a schema carries the standard `response_format` (json_schema)
+plus the servers' own guided-decoding fields (vLLM's `structured_outputs` and older `guided_json`,
+llama.cpp's `json_schema`). A server that refuses them (HTTP 400/422: OpenAI rejects unknown fields)
+is asked again at once with `response_format` only, then with no schema field at all; the level
+that works is remembered for the rest of the generator's life. Answers are checked by the base
+class either way, so a server that ignores the schema only costs malformed answers, counted.
 """
 
 from __future__ import annotations
@@ -18,9 +25,12 @@ import httpx
 from fac_datasets.config import GenerationParams, GeneratorConfig
 from fac_datasets.errors import FacConfigError
 from fac_datasets.generation.generator import ACCEPTED_SPECS, Conversation, DoneCallback, Generation, Generator
+from fac_datasets.generation.schema import AnswerSchema
 
 API_KEY_ENV = ("FAC_OPENAI_API_KEY", "OPENAI_API_KEY")
 MAX_BACKOFF_SECONDS = 60.0
+SCHEMA_LEVELS = ("response_format and server fields", "response_format only", "no schema field")
+"""What a request with a schema carries, from most to least; a server that refuses one level gets the next."""
 
 
 def parse_openai_spec(spec: str) -> tuple[str, str]:
@@ -51,15 +61,25 @@ class OpenAIGenerator(Generator):
         self.model = model
         self.url = f"{base_url}/chat/completions"
         self.api_key = api_key if api_key is not None else api_key_from_env()
+        self.schema_level = 0
+        """Index in SCHEMA_LEVELS of what requests with a schema carry (raised when a server refuses a level)."""
 
-    def _run(self, conversations: list[Conversation], params: GenerationParams, done: DoneCallback) -> None:
+    def _run(
+        self,
+        conversations: list[Conversation],
+        params: GenerationParams,
+        done: DoneCallback,
+        schema: AnswerSchema | None = None,
+    ) -> None:
         headers = {"Authorization": f"Bearer {self.api_key}"} if self.api_key else {}
         workers = self.config.concurrency
         limits = httpx.Limits(max_connections=workers, max_keepalive_connections=workers)
         with httpx.Client(timeout=self.config.timeout_seconds, headers=headers, limits=limits) as client:
             pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="fac-openai")
             try:
-                futures = {pool.submit(self._request, client, conv, params): i for i, conv in enumerate(conversations)}
+                futures = {
+                    pool.submit(self._request, client, conv, params, schema): i for i, conv in enumerate(conversations)
+                }
                 for future in as_completed(futures):
                     try:
                         generation = future.result()
@@ -69,7 +89,9 @@ class OpenAIGenerator(Generator):
             finally:
                 pool.shutdown(wait=True, cancel_futures=True)  # on Ctrl-C, queued requests are not sent
 
-    def _payload(self, conversation: Conversation, params: GenerationParams) -> dict[str, Any]:
+    def _payload(
+        self, conversation: Conversation, params: GenerationParams, schema: AnswerSchema | None = None, level: int = 0
+    ) -> dict[str, Any]:
         payload: dict[str, Any] = {
             "model": self.model,
             "messages": conversation,
@@ -82,11 +104,35 @@ class OpenAIGenerator(Generator):
             payload["stop"] = list(params.stop)
         if params.continue_final_message:  # vLLM's chat extension; other servers may ignore or refuse it
             payload.update(continue_final_message=True, add_generation_prompt=False)
+        if schema is not None and level < 2:
+            json_schema = schema.json_schema
+            payload["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": schema.name, "schema": json_schema},
+            }
+            if level == 0:  # vLLM >= 0.10.2, older vLLM, llama.cpp server; each ignores the others' fields
+                payload.update(structured_outputs={"json": json_schema}, guided_json=json_schema)
+                payload["json_schema"] = json_schema
         return payload
 
-    def _request(self, client: httpx.Client, conversation: Conversation, params: GenerationParams) -> Generation:
-        """One conversation, retried on transient failures until the deadline; never raises for HTTP/network errors."""
-        payload = self._payload(conversation, params)
+    def _request(
+        self, client: httpx.Client, conversation: Conversation, params: GenerationParams, schema: AnswerSchema | None
+    ) -> Generation:
+        """One conversation; a server that refuses the schema fields is asked again with fewer (see the module doc)."""
+        level = self.schema_level
+        while True:
+            generation, refused = self._send(client, self._payload(conversation, params, schema, level))
+            if refused and schema is not None and level + 1 < len(SCHEMA_LEVELS):
+                level += 1  # asked again at once, with less
+                self._add(retries=1)
+                continue
+            if not refused and level > self.schema_level:  # remembered only when asking with less worked
+                with self._lock:
+                    self.schema_level = max(self.schema_level, level)
+            return generation
+
+    def _send(self, client: httpx.Client, payload: dict[str, Any]) -> tuple[Generation, bool]:
+        """(the answer, whether the server refused the request as bad: HTTP 400 or 422); retried until the deadline."""
         attempts = self.config.max_retries + 1
         last_error, retry_after = "", 0.0
         for attempt in range(attempts):
@@ -94,12 +140,12 @@ class OpenAIGenerator(Generator):
                 delay = min(max(self.config.backoff_seconds * 2 ** (attempt - 1), retry_after), MAX_BACKOFF_SECONDS)
                 left = self.time_left()
                 if left is not None and delay >= left:
-                    return self._stopped(attempt, last_error)
+                    return self._stopped(attempt, last_error), False
                 self._add(retries=1)
                 time.sleep(delay)
             left = self.time_left()
             if left is not None and left <= 0:
-                return self.not_sent() if attempt == 0 else self._stopped(attempt, last_error)
+                return (self.not_sent() if attempt == 0 else self._stopped(attempt, last_error)), False
             timeout = self.config.timeout_seconds if left is None else min(self.config.timeout_seconds, left)
             retry_after = 0.0
             try:
@@ -116,9 +162,9 @@ class OpenAIGenerator(Generator):
                 retry_after = _seconds(response.headers.get("retry-after"))
                 continue
             if status >= 400:
-                return Generation(None, error=self._client_error(response))
-            return self._parse(response)
-        return Generation(None, error=f"{self.url} failed after {attempts} attempts; last: {last_error}")
+                return Generation(None, error=self._client_error(response)), status in (400, 422)
+            return self._parse(response), False
+        return Generation(None, error=f"{self.url} failed after {attempts} attempts; last: {last_error}"), False
 
     def _stopped(self, attempts: int, last_error: str) -> Generation:
         deadline = f"the deadline of {self.config.deadline_seconds:g} s (deadline_seconds, --deadline)"

@@ -3,6 +3,8 @@
 Prompts are sorted by length into batches (little padding), left-padded, and generated under
 `torch.inference_mode` with the seed reset per batch, so a rerun of the same call is identical.
 The deadline is checked between batches: batches after it are not generated but counted as failed.
+Asked with a schema, decoding is grammar-constrained (`constrained`, llguidance), so the answer is
+JSON of that shape unless it runs out of new tokens first.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from fac_datasets.config import GenerationParams, GeneratorConfig
 from fac_datasets.errors import FacModelError
 from fac_datasets.features.hardware import resolve_device
 from fac_datasets.generation.generator import Conversation, DoneCallback, Generation, Generator
+from fac_datasets.generation.schema import AnswerSchema
 
 
 class TransformersGenerator(Generator):
@@ -47,8 +50,27 @@ class TransformersGenerator(Generator):
         if tokenizer.eos_token_id is not None:
             eos_ids.add(tokenizer.eos_token_id)
         self.eos_ids = sorted(eos_ids)
+        self._constraint: Any = None
 
-    def _run(self, conversations: list[Conversation], params: GenerationParams, done: DoneCallback) -> None:
+    @property
+    def constraint(self) -> Any:
+        """The `SchemaConstraint` of this tokenizer (built on first use: llguidance reads the whole vocabulary)."""
+        if self._constraint is None:
+            from fac_datasets.generation.constrained import SchemaConstraint
+
+            self._constraint = SchemaConstraint(self.tokenizer, self.model.config.vocab_size, self.eos_ids)
+        return self._constraint
+
+    def check_schema(self, schema: AnswerSchema) -> None:
+        self.constraint.grammar(schema)  # compiled once; one FacConfigError line when it cannot be constrained
+
+    def _run(
+        self,
+        conversations: list[Conversation],
+        params: GenerationParams,
+        done: DoneCallback,
+        schema: AnswerSchema | None = None,
+    ) -> None:
         prompts: list[tuple[int, list[int]]] = []
         for index, conversation in enumerate(conversations):
             try:
@@ -71,13 +93,15 @@ class TransformersGenerator(Generator):
                     done(index, self.not_sent())
                 continue
             try:
-                generations = self._generate_batch([ids for _, ids in batch], params)
+                generations = self._generate_batch([ids for _, ids in batch], params, schema)
             except RuntimeError as exc:  # e.g. out of memory: this batch fails, finished ones stay cached
                 generations = [Generation(None, error=f"{self.generator_id}: {exc}")] * len(batch)
             for (index, _), generation in zip(batch, generations, strict=True):
                 done(index, generation)
 
-    def _generate_batch(self, prompts: list[list[int]], params: GenerationParams) -> list[Generation]:
+    def _generate_batch(
+        self, prompts: list[list[int]], params: GenerationParams, schema: AnswerSchema | None = None
+    ) -> list[Generation]:
         import torch
 
         pad = self.tokenizer.pad_token_id
@@ -93,7 +117,10 @@ class TransformersGenerator(Generator):
             "pad_token_id": pad,
             "eos_token_id": self.eos_ids,
         }
-        if params.temperature > 0:
+        if schema is not None:  # the mask goes before temperature and top-p: they come in its list
+            processors = self.constraint.processors(schema, len(prompts), params.temperature, params.top_p)
+            kwargs.update(temperature=None, top_p=None, top_k=None, logits_processor=processors)
+        elif params.temperature > 0:
             kwargs.update(temperature=params.temperature, top_p=params.top_p)
         else:  # greedy: the model's sampling defaults would only raise warnings
             kwargs.update(temperature=None, top_p=None, top_k=None)

@@ -23,7 +23,7 @@ from fac_datasets.catalog.catalog import FeatureCatalog
 from fac_datasets.catalog.spans import has_peak_mark
 from fac_datasets.config import GenerationParams, SynthesisConfig
 from fac_datasets.coverage.compute import MissingFeature
-from fac_datasets.errors import FacGeneratorError
+from fac_datasets.errors import FacConfigError, FacGeneratorError
 from fac_datasets.features.extractor import FeatureExtractor
 from fac_datasets.features.rows import FeatureRows
 from fac_datasets.generation.generator import Generator
@@ -102,6 +102,11 @@ class SynthesisLoop:
         progress: bool = True,
         on_feature: FeatureCallback | None = None,
     ) -> None:
+        if config.samples_per_call != 1:  # the answer schema holds k samples; this loop still asks for one per call
+            raise FacConfigError(
+                f"samples_per_call={config.samples_per_call}: the synthesis loop asks for one sample per call so far; "
+                "leave samples_per_call at 1."
+            )
         self.task, self.extractor, self.generator, self.catalog = task, extractor, generator, catalog
         self.plan, self.config, self.novelty, self.threshold = plan, config, novelty, threshold
         self.out_dir, self.checkpoint = out_dir, checkpoint
@@ -315,6 +320,8 @@ class SynthesisLoop:
         failed = [o for o in outcomes if o.failed_call]
         record.failed_calls += len(failed)
         record.malformed += sum(not o.ok and not o.failed_call for o in outcomes)
+        for cause in Counter(o.cause for o in outcomes if o.cause).elements():
+            record.malformed_by_cause[cause] = record.malformed_by_cause.get(cause, 0) + 1
         for outcome in outcomes:
             if outcome.error and len(record.errors) < 5:  # a few examples of what went wrong, not all
                 record.errors.append(outcome.error[:200])

@@ -70,6 +70,14 @@ def rejection_counts(rows: list[dict]) -> dict[str, int]:
     return dict(sorted(Counter(row[R.REJECT_REASON] for row in rows if not row[R.ACCEPTED]).items()))
 
 
+def _by_cause(records: list[R.FeatureRecord]) -> dict[str, int]:
+    """Lost calls of the run by cause (failed calls as backend_error; the rest sum to samples.malformed)."""
+    total: Counter = Counter()
+    for record in records:
+        total.update(record.malformed_by_cause)
+    return dict(sorted(total.items()))
+
+
 def report_figure_png(after: CoverageReport, anchor: FeatureCounts) -> bytes:
     """The coverage plot (covered vs missing by anchor support; rarefaction) of the data after synthesis."""
     import matplotlib.pyplot as plt
@@ -128,6 +136,7 @@ def synthesis_report(
             "accepted": sum(bool(row[R.ACCEPTED]) for row in rows),
             "rejected": rejection_counts(rows),
             "malformed": sum(r.malformed for r in result.records),
+            "malformed_by_cause": _by_cause(result.records),
             "failed_calls": sum(r.failed_calls for r in result.records),
         },
         "filter_threshold": filter_threshold,

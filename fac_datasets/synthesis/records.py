@@ -62,6 +62,8 @@ class FeatureRecord:
     calls: int = 0
     failed_calls: int = 0
     malformed: int = 0
+    malformed_by_cause: dict[str, int] = field(default_factory=dict)
+    """Lost calls by cause: failed calls as backend_error, malformed answers by what was wrong (sum: malformed)."""
     candidates: int = 0
     candidates_fired: int = 0
     generated: int = 0

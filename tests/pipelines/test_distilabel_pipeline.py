@@ -72,6 +72,7 @@ def test_pipeline_runs_offline_and_every_accepted_sample_fires_its_target(
 
     # 3 candidates + 2 samples per feature; no row dropped: one output row per step-2 generation.
     assert len(chat_server.requests) == 3 * 5
+    assert all(r["response_format"]["json_schema"]["schema"]["required"] == ["query"] for r in chat_server.requests)
     assert len(data) == 3 * 2
     by_word = {word: [r for r in data if r[S.FEATURE_ID] == f] for word, f in ids.items()}
     for word, produced in by_word.items():

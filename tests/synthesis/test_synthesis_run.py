@@ -146,6 +146,9 @@ def test_unparsable_answers_are_counted_and_retried_within_the_budget(
     report = result.report
     assert report["calls"]["total"] == 5 and report["stop_reason"] == "budget spent"
     assert report["samples"]["malformed"] == 2 and "Sorry" not in " ".join(result.dataset["query"])
+    assert report["samples"]["malformed_by_cause"] == {"invalid_json": 2}
+    assert first.malformed_by_cause == {"invalid_json": 1}
+    assert chat_server.requests[0]["response_format"]["json_schema"]["schema"]["required"] == ["query"]
 
     # A larger budget continues the run: the feature the budget stopped is redone from the cache.
     requests = len(chat_server.requests)
