@@ -151,7 +151,7 @@ def test_batched_per_text_gradients_equal_plain_autograd(tiny_model_dir, project
 
 def test_projection_is_the_matrix_it_claims_and_is_seeded_per_weight():
     config = GVendiConfig(projection_dim=8, chunk_params=7)
-    grads = torch.randn(3, 20, dtype=torch.float64)
+    grads = torch.randn(3, 20, dtype=torch.float64, generator=torch.Generator().manual_seed(0))
     sparse = gv.project(grads, "w", config)
     gen = gv._generator(config.seed, "w")
     buckets = torch.randint(0, 8, (20,), generator=gen)
@@ -165,7 +165,8 @@ def test_projection_is_the_matrix_it_claims_and_is_seeded_per_weight():
         for c, s in enumerate(range(0, 20, 7))
     ]
     rademacher = torch.cat(blocks).double() * 2 - 1
-    torch.testing.assert_close(dense, grads @ rademacher / 8**0.5)
+    # the dense projection multiplies in float32 (its cost): float32 tolerance
+    torch.testing.assert_close(dense, grads @ rademacher / 8**0.5, rtol=1e-5, atol=1e-6)
     assert not torch.equal(gv.project(grads, "other", config), sparse)  # each weight has its own seed
     assert not torch.equal(gv.project(grads, "w", config.model_copy(update={"seed": 1})), sparse)
 
