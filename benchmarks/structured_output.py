@@ -7,11 +7,14 @@ Prompts: the synthesis request of 4 tasks (toxicity, instruction following, syco
 modeling) for `--per-task` fixed feature briefs each (16 by default), asked for one sample each with
 the task's answer schema (`fac_datasets.synthesis.schema.answer_schema`). Each task is one
 `generate` call (batched like a synthesis round, one schema per call), sampled at the synthesis
-defaults (temperature 0.8, top-p 0.95, seed 0). Every mode applies its mask first, then temperature
-and top-p, the order `fac_datasets.generation.constrained` uses. Grammar compilation is timed apart
-(once per schema; the generator caches it). For each mode: generated tokens per second, its ratio
-to unconstrained decoding, answers that validate against the schema (by cause when not), and
-answers the task parser keeps. A candidate that fails to import or run is reported, not fatal.
+defaults (temperature 0.8, top-p 0.95, seed 0); the modes take turns call by call, so a busy
+machine slows them alike. Every mode applies its mask first, then temperature and top-p, the order
+`fac_datasets.generation.constrained` uses. Grammar compilation is timed apart (once per schema;
+the generator caches it). For each mode: generated tokens per second and its ratio to unconstrained
+decoding (noisy: sample lengths differ and prefill is included), the mask's own time per decoding
+step and its share of generate time (the overhead itself), answers that validate against the schema
+(by cause when not), and answers the task parser keeps. A candidate that fails to import or run is
+reported, not fatal.
 """
 
 from __future__ import annotations
@@ -99,16 +102,36 @@ def make_factory(mode: str, tokenizer: Any, model: Any, eos_ids: list[int]):
     raise ValueError(mode)
 
 
-def run_mode(mode, tokenizer, model, eos_ids, calls, args) -> dict:
-    compile_schema, make_processor = make_factory(mode, tokenizer, model, eos_ids)
-    compile_seconds, gen_seconds, new_tokens = 0.0, 0.0, 0
-    causes: Counter = Counter()
-    valid = kept = answers = 0
-    examples = []
-    for task, schema, prompts in calls:
+class Timed:
+    """A logits processor with a stopwatch: the mask's own cost, apart from the model's forward pass."""
+
+    def __init__(self, processor: Any, mode: Mode) -> None:
+        self.processor, self.mode = processor, mode
+
+    def __call__(self, input_ids: Any, scores: Any) -> Any:
         start = time.perf_counter()
-        handle = compile_schema(schema)
-        compile_seconds += time.perf_counter() - start
+        out = self.processor(input_ids, scores)
+        self.mode.mask_seconds += time.perf_counter() - start
+        self.mode.mask_steps += 1
+        return out
+
+
+class Mode:
+    """One decoding mode's factories and running totals."""
+
+    def __init__(self, name: str, tokenizer: Any, model: Any, eos_ids: list[int]) -> None:
+        self.name = name
+        self.compile_schema, self.make_processor = make_factory(name, tokenizer, model, eos_ids)
+        self.compile_seconds = self.gen_seconds = self.mask_seconds = 0.0
+        self.mask_steps = 0
+        self.new_tokens = self.valid = self.kept = self.answers = 0
+        self.causes: Counter = Counter()
+        self.examples: list[str] = []
+
+    def run_call(self, task, schema: AnswerSchema, prompts, tokenizer, model, eos_ids, args) -> None:
+        start = time.perf_counter()
+        handle = self.compile_schema(schema)
+        self.compile_seconds += time.perf_counter() - start
         width = max(len(p) for p in prompts)
         pad = tokenizer.pad_token_id
         ids = torch.full((len(prompts), width), pad, dtype=torch.long)
@@ -116,8 +139,10 @@ def run_mode(mode, tokenizer, model, eos_ids, calls, args) -> dict:
         for row, p in enumerate(prompts):
             ids[row, width - len(p) :] = torch.tensor(p)
             mask[row, width - len(p) :] = 1
-        processor = make_processor(handle, len(prompts))
-        processors = ([processor] if processor is not None else []) + Warpers(args.temperature, args.top_p).list
+        processor = self.make_processor(handle, len(prompts))
+        processors = ([Timed(processor, self)] if processor is not None else []) + Warpers(
+            args.temperature, args.top_p
+        ).list
         torch.manual_seed(0)
         start = time.perf_counter()
         with torch.inference_mode():
@@ -133,29 +158,33 @@ def run_mode(mode, tokenizer, model, eos_ids, calls, args) -> dict:
                 pad_token_id=pad,
                 eos_token_id=eos_ids,
             )
-        gen_seconds += time.perf_counter() - start
+        self.gen_seconds += time.perf_counter() - start
         for new in out[:, width:].tolist():
             end = next((i for i, t in enumerate(new) if t in eos_ids), None)
             n = len(new) if end is None else end + 1
-            new_tokens += n
+            self.new_tokens += n
             text = tokenizer.decode(new[: n if end is None else end], skip_special_tokens=True)
             cause = schema.malformed(text, n, args.max_new_tokens)
-            answers += 1
-            valid += cause is None
-            causes[cause or "valid"] += 1
-            kept += task.parse(text).ok
-            if len(examples) < 2:
-                examples.append(text[:160])
-    return {
-        "compile_seconds": round(compile_seconds, 3),
-        "generate_seconds": round(gen_seconds, 2),
-        "new_tokens": new_tokens,
-        "tokens_per_second": round(new_tokens / gen_seconds, 2),
-        "valid": f"{valid}/{answers}",
-        "task_parser_kept": f"{kept}/{answers}",
-        "by_cause": {c: causes[c] for c in ("valid", *MALFORMED_CAUSES) if causes[c]},
-        "examples": examples,
-    }
+            self.answers += 1
+            self.valid += cause is None
+            self.causes[cause or "valid"] += 1
+            self.kept += task.parse(text).ok
+            if len(self.examples) < 2:
+                self.examples.append(text[:160])
+
+    def result(self) -> dict:
+        return {
+            "compile_seconds": round(self.compile_seconds, 3),
+            "generate_seconds": round(self.gen_seconds, 2),
+            "new_tokens": self.new_tokens,
+            "tokens_per_second": round(self.new_tokens / self.gen_seconds, 2),
+            "mask_ms_per_step": round(1000 * self.mask_seconds / self.mask_steps, 2) if self.mask_steps else 0.0,
+            "mask_share_of_generate": round(self.mask_seconds / self.gen_seconds, 3),
+            "valid": f"{self.valid}/{self.answers}",
+            "task_parser_kept": f"{self.kept}/{self.answers}",
+            "by_cause": {c: self.causes[c] for c in ("valid", *MALFORMED_CAUSES) if self.causes[c]},
+            "examples": self.examples,
+        }
 
 
 def main() -> None:
@@ -181,11 +210,21 @@ def main() -> None:
             prompts.append(tokenizer(text, add_special_tokens=False)["input_ids"])
         calls.append((task, answer_schema(task, 1), prompts))
     results: dict[str, Any] = {}
-    for mode in args.modes:
+    modes: dict[str, Mode] = {}
+    for name in args.modes:
         try:
-            results[mode] = run_mode(mode, tokenizer, model, eos_ids, calls, args)
+            modes[name] = Mode(name, tokenizer, model, eos_ids)
         except Exception as exc:  # a candidate that does not work here is a result, not a crash
-            results[mode] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+            results[name] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+    for task, schema, prompts in calls:  # modes take turns per call, so the machine's load hits all alike
+        for name, mode in list(modes.items()):
+            try:
+                mode.run_call(task, schema, prompts, tokenizer, model, eos_ids, args)
+            except Exception as exc:
+                results[name] = {"error": f"{type(exc).__name__}: {str(exc)[:300]}"}
+                del modes[name]
+    results.update({name: mode.result() for name, mode in modes.items()})
+    results = {name: results[name] for name in args.modes}
     base = results.get("unconstrained", {}).get("tokens_per_second")
     for mode, result in results.items():
         if base and "tokens_per_second" in result:
@@ -197,14 +236,16 @@ def main() -> None:
             except importlib.metadata.PackageNotFoundError:
                 result["version"] = "not installed"
     report = {"prompts": len(TASKS) * args.per_task, "max_new_tokens": args.max_new_tokens, "results": results}
-    print(f"{'mode':<15}{'tok/s':>8}{'x unc.':>8}{'compile s':>11}{'valid':>8}{'parsed':>8}  by cause / error")
+    header = f"{'mode':<15}{'tok/s':>8}{'x unc.':>8}{'mask ms':>9}{'mask %':>8}{'compile s':>11}"
+    print(header + f"{'valid':>7}{'parsed':>8}  causes")
     for mode, r in results.items():
         if "error" in r:
-            print(f"{mode:<15}{'-':>8}{'-':>8}{'-':>11}{'-':>8}{'-':>8}  {r['error']}")
+            print(f"{mode:<15}{'-':>8}{'-':>8}{'-':>9}{'-':>8}{'-':>11}{'-':>7}{'-':>8}  {r['error']}")
             continue
         print(
-            f"{mode:<15}{r['tokens_per_second']:>8}{r.get('speed_vs_unconstrained', 1.0):>8}{r['compile_seconds']:>11}"
-            f"{r['valid']:>8}{r['task_parser_kept']:>8}  {r['by_cause']}"
+            f"{mode:<15}{r['tokens_per_second']:>8}{r.get('speed_vs_unconstrained', 1.0):>8}"
+            f"{r['mask_ms_per_step']:>9}{100 * r['mask_share_of_generate']:>7.1f}%{r['compile_seconds']:>11}"
+            f"{r['valid']:>7}{r['task_parser_kept']:>8}  {r['by_cause']}"
         )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2))
